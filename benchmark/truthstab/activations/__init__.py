@@ -1,0 +1,1 @@
+"""Hidden-state extraction and the on-disk activation store."""

@@ -1,0 +1,1 @@
+"""Statement datasets: the row schema, the release registry, importers and builders."""
