@@ -1,8 +1,30 @@
-"""The `truthstab` command line (placeholder until the groups land)."""
+"""The `truthstab` command line: parses, calls one library function, prints. No logic here."""
+
+from __future__ import annotations
+
+import sys
 
 import click
 
+from truthstab import __version__
+from truthstab.errors import TruthstabError
 
-@click.group()
+
+class _Group(click.Group):
+    """Turns a TruthstabError into one clear line on stderr and a non-zero exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except TruthstabError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="truthstab")
 def main() -> None:
     """truthstab: representational stability of truth in language models."""
+
+
+# Command groups (one module each under truthstab/commands/):
