@@ -23,6 +23,7 @@ drawn per domain and shared by every task, so the draws of different tasks are p
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from datetime import datetime
@@ -50,6 +51,8 @@ class Estimate(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Estimate:
+        if math.isnan(self.value):  # undefined (e.g. no baseline-True statement): reported, with a warning
+            return self
         if not (self.ci_low - 1e-9 <= self.value <= self.ci_high + 1e-9):
             raise ValueError(
                 f"estimate {self.value} lies outside its interval [{self.ci_low}, {self.ci_high}]"
