@@ -1,1 +1,28 @@
 """Shared test configuration."""
+
+# --- tiny random models (issue 4): built once per test session, saved with save_pretrained ---
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory):
+    """A 2-layer Llama chat model folder (BOS + system prompt + strftime_now date in its template)."""
+    from tinymodels import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory):
+    """A 2-layer GPT-2-style base model folder (no BOS, no chat template)."""
+    from tinymodels import build_tiny_gpt2
+
+    return build_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory):
+    """A 2-layer BERT-style encoder folder ([CLS] statement [SEP])."""
+    from tinymodels import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
