@@ -1,0 +1,267 @@
+"""`truthstab submit`: resolve a model to a commit, check that it may be evaluated, file a PENDING request.
+
+Three sources, one set of checks: a Hub id resolved online through ``huggingface_hub``; the same id
+resolved from the local Hub cache when ``HF_HUB_OFFLINE`` is set; or a local model directory (identified by
+a sha-256 of its content). Each source yields :class:`ModelFacts`; :func:`check_facts` refuses a model
+without safetensors weights, without a licence, or with custom code unless the evaluator allows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from truthstab.errors import SubmissionError
+from truthstab.submissions import names
+from truthstab.submissions.requests import Request, create_request, read_request, request_id, utcnow
+
+#: Files that count as a licence when the model card has no ``license:`` field.
+LICENSE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "LICENCE.txt", "LICENCE.md", "COPYING")
+#: Licence recorded when only a licence file is present (the Hub's own word for a non-listed licence).
+FILE_LICENSE = "other"
+_SKIP_DIRS = {".git", ".cache", "__pycache__", ".huggingface"}
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the checks need to know of one model at one commit."""
+
+    sha: str
+    files: tuple[str, ...]
+    config: dict
+    license: str | None
+    params: int | None
+
+
+def _model_files(directory: Path) -> list[Path]:
+    """Every file of a model directory, sorted, skipping VCS and cache folders."""
+    out = []
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        if any(part in _SKIP_DIRS for part in rel.parts) or not path.is_file():
+            continue
+        out.append(path)
+    return out
+
+
+def local_content_sha(directory: Path) -> str:
+    """sha-256 over the sorted relative paths and bytes of a directory's files: its 'revision'."""
+    digest = hashlib.sha256()
+    for path in _model_files(directory):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def count_safetensors_params(paths: list[Path]) -> int:
+    """Parameter count from safetensors headers only (no tensor data is read)."""
+    from safetensors import safe_open
+
+    total = 0
+    for path in paths:
+        try:
+            with safe_open(str(path), framework="numpy") as handle:
+                for key in handle.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
+                    count = 1
+                    for dim in handle.get_slice(key).get_shape():
+                        count *= dim
+                    total += count
+        except Exception as exc:  # safetensors raises its own error types for corrupt headers
+            raise SubmissionError(
+                f"weights file {path.name} is not a readable safetensors file ({exc})"
+            ) from exc
+    return total
+
+
+def _card_license(readme: Path) -> str | None:
+    from huggingface_hub.repocard import metadata_load
+
+    if not readme.is_file():
+        return None
+    try:
+        meta = metadata_load(readme) or {}
+    except Exception as exc:  # a malformed YAML header is the submitter's to fix
+        raise SubmissionError(f"model card {readme} has a malformed metadata header ({exc})") from exc
+    value = meta.get("license")
+    return str(value) if value else None
+
+
+def facts_from_directory(directory: Path, sha: str) -> ModelFacts:
+    """Facts of a model directory (a local model, or a Hub cache snapshot whose folder name is the sha)."""
+    files = _model_files(directory)
+    config_path = directory / "config.json"
+    config: dict = {}
+    if config_path.is_file():
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SubmissionError(f"{config_path} is not valid JSON ({exc}); fix the model's config") from exc
+    license_ = _card_license(directory / "README.md")
+    if license_ is None and any((directory / name).is_file() for name in LICENSE_FILES):
+        license_ = FILE_LICENSE
+    weights = [p for p in files if p.suffix == ".safetensors"]
+    params = count_safetensors_params(weights) if weights else None
+    rel = tuple(p.relative_to(directory).as_posix() for p in files)
+    return ModelFacts(sha=sha, files=rel, config=config, license=license_, params=params)
+
+
+def facts_from_model_info(info, params: int | None = None) -> ModelFacts:
+    """Facts of a Hub model from its ``huggingface_hub.ModelInfo`` (the API answer, no weights fetched)."""
+    files = tuple(sibling.rfilename for sibling in (info.siblings or []))
+    card = info.card_data
+    license_ = getattr(card, "license", None) if card is not None else None
+    if license_ is None and any(name in files for name in LICENSE_FILES):
+        license_ = FILE_LICENSE
+    if params is None and info.safetensors is not None:
+        params = int(info.safetensors.total)
+    return ModelFacts(
+        sha=info.sha, files=files, config=dict(info.config or {}), license=license_, params=params
+    )
+
+
+def check_facts(facts: ModelFacts, allow_custom_code: bool) -> bool:
+    """Refuse a model that may not be evaluated; return whether it needs custom code (if allowed)."""
+    if not any(name.endswith(".safetensors") for name in facts.files):
+        raise SubmissionError(
+            "the model has no safetensors weights; truthstab loads safetensors only (no pickle): "
+            "convert the weights (save_pretrained(..., safe_serialization=True)) and submit again"
+        )
+    if not facts.params:
+        raise SubmissionError("the safetensors weights hold no tensors; submit a model with its weights")
+    if not facts.license:
+        raise SubmissionError(
+            "the model has no licence; add a 'license:' field to its model card (README.md) or a LICENSE file"
+        )
+    code_files = [name for name in facts.files if name.endswith(".py")]
+    custom = bool(code_files) or "auto_map" in facts.config
+    if custom and not allow_custom_code:
+        what = f"Python files ({', '.join(code_files[:3])})" if code_files else "an auto_map in config.json"
+        raise SubmissionError(
+            f"the model ships custom code ({what}); it is refused unless the evaluator allows it "
+            "with --allow-custom-code"
+        )
+    return custom
+
+
+def _hub_facts(repo_id: str, revision: str) -> ModelFacts:
+    """Resolve a Hub revision to its sha and gather the facts: online, or from the cache when offline."""
+    from huggingface_hub import HfApi, is_offline_mode, snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        if is_offline_mode():
+            snapshot = Path(snapshot_download(repo_id, revision=revision, local_files_only=True))
+            return facts_from_directory(snapshot, names.validate_sha(snapshot.name))
+        api = HfApi()
+        info = api.model_info(repo_id, revision=revision)
+        params = None
+        if info.safetensors is None and any(
+            s.rfilename.endswith(".safetensors") for s in info.siblings or []
+        ):
+            meta = api.get_safetensors_metadata(repo_id, revision=info.sha)
+            params = sum(meta.parameter_count.values())
+        return facts_from_model_info(info, params)
+    except GatedRepoError as exc:
+        raise SubmissionError(f"{repo_id} is gated; accept its terms on the Hub and log in first") from exc
+    except RepositoryNotFoundError as exc:
+        raise SubmissionError(
+            f"{repo_id} was not found on the Hub; check the id (or log in if private)"
+        ) from exc
+    except RevisionNotFoundError as exc:
+        raise SubmissionError(f"revision {revision!r} of {repo_id} was not found; check --revision") from exc
+    except LocalEntryNotFoundError as exc:
+        raise SubmissionError(
+            f"{repo_id}@{revision} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+            "download it first or unset HF_HUB_OFFLINE"
+        ) from exc
+    except (HfHubHTTPError, OSError) as exc:
+        raise SubmissionError(
+            f"could not reach the Hub for {repo_id} ({type(exc).__name__}); retry, or set HF_HUB_OFFLINE=1 "
+            "to resolve from the local cache"
+        ) from exc
+
+
+def _is_local(model: str) -> bool:
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise SubmissionError(f"{model} is a file, not a model directory; give the directory")
+        return True
+    if model.startswith(("/", ".", "~")):
+        raise SubmissionError(f"directory {model} does not exist; give an existing model directory")
+    return False
+
+
+def submit(
+    model: str,
+    revision: str | None = None,
+    dtype: str = "bfloat16",
+    chat_template: str = "auto",
+    submissions: Path = Path("submissions"),
+    allow_custom_code: bool = False,
+) -> tuple[Request, Path]:
+    """Validate a model and write its PENDING request; return the request and the file's path.
+
+    Raises SubmissionError for any refusal, including a duplicate (same model, sha and dtype), whose
+    message points to the existing request.
+    """
+    names.validate_dtype(dtype)
+    names.validate_chat_template(chat_template)
+    if _is_local(model):
+        if revision is not None:
+            raise SubmissionError(
+                "--revision applies to Hub models; a local directory is identified by the sha-256 of its content"
+            )
+        directory = Path(model).expanduser().resolve()
+        org, name = "local", names.validate_component(directory.name, "model directory name")
+        facts = facts_from_directory(directory, local_content_sha(directory))
+        source, model_ref, revision = "local", str(directory), facts.sha
+    else:
+        org, name = names.split_model_id(model)
+        revision = names.validate_revision(revision or "main")
+        facts = _hub_facts(f"{org}/{name}", revision)
+        source, model_ref = "hub", f"{org}/{name}"
+    custom = check_facts(facts, allow_custom_code)
+    request = Request(
+        id=request_id(org, name, facts.sha, dtype),
+        model=model_ref,
+        source=source,
+        org=org,
+        name=name,
+        revision=revision,
+        sha=facts.sha,
+        dtype=dtype,
+        chat_template=chat_template,
+        params=facts.params,
+        license=names.validate_license(facts.license),
+        custom_code=custom,
+        submitted_at=utcnow(),
+    )
+    path = Path(submissions) / request.relpath
+    try:
+        create_request(path, request)
+    except FileExistsError:
+        existing = _describe_existing(path)
+        raise SubmissionError(
+            f"{model} at {facts.sha[:12]} in {dtype} was already submitted: {path} ({existing}); "
+            f"see `truthstab queue status {request.id}`"
+        ) from None
+    return request, path
+
+
+def _describe_existing(path: Path) -> str:
+    try:
+        return f"status {read_request(path).status.value}"
+    except SubmissionError:
+        return "unreadable"
