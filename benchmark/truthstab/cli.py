@@ -28,3 +28,8 @@ def main() -> None:
 
 
 # Command groups (one module each under truthstab/commands/):
+from truthstab.commands.queue import queue_group  # noqa: E402
+from truthstab.commands.submit import submit_command  # noqa: E402
+
+main.add_command(submit_command)
+main.add_command(queue_group)

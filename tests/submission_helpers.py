@@ -1,0 +1,48 @@
+"""Small model folders for submission tests: real safetensors files and model cards, no torch needed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import save_file
+
+#: Parameters in the folders `make_model_dir` writes (3 x 4 weight + 5 bias).
+PARAMS = 17
+
+
+def make_model_dir(
+    path: Path,
+    license: str | None = "mit",
+    weights: bool = True,
+    license_file: bool = False,
+    config: dict | None = None,
+    extra_files: dict[str, str] | None = None,
+) -> Path:
+    """A model folder with safetensors weights, config.json and a model card, varied by the arguments."""
+    path.mkdir(parents=True, exist_ok=True)
+    if weights:
+        save_file(
+            {"w": np.zeros((3, 4), dtype=np.float32), "b": np.ones(5, dtype=np.float32)},
+            str(path / "model.safetensors"),
+        )
+    else:
+        (path / "pytorch_model.bin").write_bytes(b"pickle would go here")
+    (path / "config.json").write_text(json.dumps(config or {"model_type": "llama"}))
+    card = f"---\nlicense: {license}\n---\n# A test model\n" if license else "# A test model without metadata\n"
+    (path / "README.md").write_text(card)
+    if license_file:
+        (path / "LICENSE").write_text("Permission is hereby granted...\n")
+    for name, text in (extra_files or {}).items():
+        (path / name).write_text(text)
+    return path
+
+
+def make_hub_cache(cache: Path, repo_id: str, sha: str, revision: str = "main", **kwargs) -> Path:
+    """A Hugging Face Hub cache holding one snapshot of ``repo_id`` at ``sha``, with ``revision`` pointing to it."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = make_model_dir(repo / "snapshots" / sha, **kwargs)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / revision).write_text(sha)
+    return snapshot
