@@ -32,7 +32,7 @@ class ManifestFile(BaseModel):
 
 
 class ManifestCard(BaseModel):
-    """The dataset card's checksum (the card is not part of the release sha256, but is verified)."""
+    """A non-data file's checksum (card, extras): not part of the release sha256, but verified."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -61,6 +61,7 @@ class Manifest(BaseModel):
     sha256: str = Field(pattern=_SHA)
     files: list[ManifestFile]
     card: ManifestCard | None = None
+    extras: list[ManifestCard] = []
 
 
 def read_manifest(path: Path) -> Manifest:

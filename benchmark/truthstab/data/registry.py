@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from truthstab.data.manifest import Manifest, read_manifest
 from truthstab.data.release import (
-    CARD_NAME,
     DATA_DIR,
     MANIFEST_NAME,
     SPLIT_ORDER,
@@ -345,13 +344,13 @@ def _release_problems(release: Release, ids: Counter[str]) -> list[str]:
         )
     if manifest.rows != sum(e.rows for e in manifest.files):
         problems.append(f"manifest says {manifest.rows} rows but its files add up to another number")
-    if manifest.card is not None:
-        card = release.path / CARD_NAME
-        actual = sha256_file(card) if card.is_file() else "(missing)"
-        if actual != manifest.card.sha256:
-            problems.append(
-                f"{CARD_NAME}: checksum mismatch: sha256 {actual}, manifest says {manifest.card.sha256}"
-            )
+    for other in [manifest.card, *manifest.extras]:
+        if other is None:
+            continue
+        path = release.path / other.path
+        actual = sha256_file(path) if path.is_file() else "(missing)"
+        if actual != other.sha256:
+            problems.append(f"{other.path}: checksum mismatch: sha256 {actual}, manifest says {other.sha256}")
     return problems
 
 

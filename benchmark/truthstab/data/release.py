@@ -48,6 +48,7 @@ DOMAIN_ORDER: tuple[str, ...] = tuple(d.value for d in Domain)
 _NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _MAX_NAME = 64
+_EXTRA_RE = re.compile(r"^[A-Z][A-Z0-9_]*\.(json|md|txt)$")
 
 
 class Source(BaseModel):
@@ -387,16 +388,25 @@ def write_release(
     card: CardInfo | None = None,
     *,
     overwrite: bool = False,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write release ``<out_dir>/<name>-<version>/`` from statement rows and return its path.
 
     ``creation`` holds the parameters that made the rows (seeds, source versions); it is stored as given.
     Everything is written into a temporary sibling folder and renamed into place at the end, so a
     failure leaves no half-written release. Releases are immutable: an existing one is refused unless
-    ``overwrite`` is set (for builders re-creating a release during development).
+    ``overwrite`` is set (for builders re-creating a release during development). ``extra_files``
+    (name -> bytes) are written into the release root, e.g. an import report, and checksummed in the
+    manifest under ``extras``.
     """
     dirname = release_dirname(name, version)
     card = card or CardInfo()
+    extras = dict(sorted((extra_files or {}).items()))
+    for extra in extras:
+        if not _EXTRA_RE.match(extra) or extra in (CARD_NAME, MANIFEST_NAME):
+            raise DatasetError(
+                f"invalid extra file name {extra!r}: use a plain upper-case file name like NOTES.json"
+            )
     statements = coerce_rows(rows)
     if not statements:
         raise DatasetError("no rows to write: a release needs at least one statement per domain and split")
@@ -415,6 +425,11 @@ def write_release(
         card_bytes = card_text.encode("utf-8")
         (tmp / CARD_NAME).write_bytes(card_bytes)
         manifest["card"] = {"path": CARD_NAME, "sha256": sha256_bytes(card_bytes), "size": len(card_bytes)}
+        if extras:
+            manifest["extras"] = []
+            for extra, data in extras.items():
+                (tmp / extra).write_bytes(data)
+                manifest["extras"].append({"path": extra, "sha256": sha256_bytes(data), "size": len(data)})
         write_json(tmp / MANIFEST_NAME, manifest)
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a release is meant to be read by everyone
         _move_into_place(tmp, final)
