@@ -30,7 +30,9 @@ def make_model_dir(
     else:
         (path / "pytorch_model.bin").write_bytes(b"pickle would go here")
     (path / "config.json").write_text(json.dumps(config or {"model_type": "llama"}))
-    card = f"---\nlicense: {license}\n---\n# A test model\n" if license else "# A test model without metadata\n"
+    card = (
+        f"---\nlicense: {license}\n---\n# A test model\n" if license else "# A test model without metadata\n"
+    )
     (path / "README.md").write_text(card)
     if license_file:
         (path / "LICENSE").write_text("Permission is hereby granted...\n")

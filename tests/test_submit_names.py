@@ -55,7 +55,9 @@ def test_revision_accepts_branches_tags_prs_and_shas(revision):
     assert names.validate_revision(revision) == revision
 
 
-@pytest.mark.parametrize("revision", ["", "../main", "/main", "main/", "a//b", "-x", "ma in", "r\x1b[31m", "x" * 201])
+@pytest.mark.parametrize(
+    "revision", ["", "../main", "/main", "main/", "a//b", "-x", "ma in", "r\x1b[31m", "x" * 201]
+)
 def test_revision_rejections(revision):
     with pytest.raises(SubmissionError, match="revision"):
         names.validate_revision(revision)
