@@ -33,3 +33,6 @@ from truthstab.commands.submit import submit_command  # noqa: E402
 
 main.add_command(submit_command)
 main.add_command(queue_group)
+from truthstab.commands.datasets import datasets as datasets_group  # noqa: E402
+
+main.add_command(datasets_group)
