@@ -36,3 +36,6 @@ main.add_command(queue_group)
 from truthstab.commands.datasets import datasets as datasets_group  # noqa: E402
 
 main.add_command(datasets_group)
+from truthstab.commands.leaderboard import leaderboard as leaderboard_group  # noqa: E402
+
+main.add_command(leaderboard_group)

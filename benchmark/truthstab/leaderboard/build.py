@@ -1,0 +1,521 @@
+"""Collect result files, keep the newest per (model, revision sha, dtype), split them into boards, rank.
+
+Boards. Results on different dataset releases or protocol modes are never ranked together: there is one
+board per (dataset name, dataset version, protocol mode).
+
+Rows. One row per (model id, resolved revision sha, dtype) on a board; a newer result (``created_at``)
+for the same row replaces the older one, and the replaced file is listed in ``Leaderboard.replaced``.
+
+Rank groups. A model's rank group is 1 + the number of models on its board that are *significantly
+better* than it (the rule Chatbot Arena uses): models that nothing beats share group 1, and a model is
+never placed below another unless the data separate them. "A is significantly better than B" is decided
+
+* by a **paired bootstrap** when both results carry bootstrap draws of the score with the same dataset
+  sha256, the same seed, the same number of resamples and the same domains: the scorer draws its resamples of test
+  statements from that seed, so resample i of A and resample i of B use the same statements and
+  d_i = A_i - B_i is the bootstrap distribution of the difference. A beats B iff the 2.5th percentile
+  of d is above zero (a two-sided 95 % test);
+* otherwise by **CI overlap**: A beats B iff A's lower 95 % bound lies above B's upper bound. This is
+  conservative (two scores whose intervals overlap slightly can still differ), so unpaired models are
+  more often tied than paired ones.
+
+Rows whose score is undefined (NaN) get no rank group and sort last.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from truthstab.errors import TruthstabError
+from truthstab.results import Result, read_result
+
+#: Bump on an incompatible change of leaderboard.json.
+LEADERBOARD_FORMAT = "1.0"
+
+#: The headline quantities shown on the board, in column order.
+METRICS = (
+    "truth_stability",
+    "unfamiliar_stability",
+    "familiar_stability",
+    "familiarity_gap",
+    "noise_control",
+    "baseline_ap",
+)
+#: The score the board ranks by.
+RANK_METRIC = "truth_stability"
+
+#: Result files larger than this are not read (a result is a few hundred kB).
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+#: Report cards larger than this are truncated on the page.
+MAX_REPORT_CHARS = 200_000
+#: Figures larger than this are not copied onto the board.
+MAX_FIGURE_BYTES = 5 * 1024 * 1024
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Score(_Out):
+    """A value with its 95 % interval; ``value`` is None when the result reports it as undefined."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class DomainEntry(_Out):
+    """One domain's scores of a row, with the row's rank group on that domain alone."""
+
+    rank_group: int | None = None
+    scores: dict[str, Score]
+
+
+class Row(_Out):
+    """One (model, revision sha, dtype) on a board."""
+
+    rank_group: int | None = None
+    model_id: str
+    model_alias: str | None
+    hub_url: str | None = Field(description="the model's Hub page, only when the id is a valid Hub id")
+    revision_sha: str
+    revision_short: str
+    n_parameters: int
+    dtype: str
+    model_kind: str = Field(description="base, instruct or encoder")
+    architecture: str
+    quantization_note: str | None
+    scores: dict[str, Score]
+    domains: dict[str, DomainEntry]
+    layers: dict[str, int]
+    primary_probe: str
+    dataset_sha256: str
+    harness_version: str
+    harness_git_hash: str | None
+    harness_git_dirty: bool | None
+    seed: int
+    created_at: str
+    warnings: list[str]
+    source: str = Field(description="the result file, relative to the results folder")
+    report_card: str | None = None
+    figures: list[str] = Field(default_factory=list, description="figure files, relative to the board")
+    # Kept out of leaderboard.json: only the build needs them.
+    draws: list[float] | None = Field(default=None, exclude=True)
+    figure_sources: list[str] = Field(default_factory=list, exclude=True)
+
+
+class Board(_Out):
+    """The rows of one (dataset name, dataset version, protocol mode), ranked."""
+
+    id: str
+    dataset_name: str
+    dataset_version: str
+    protocol_mode: str
+    dataset_sha256: list[str]
+    harness_versions: list[str]
+    domains: list[str]
+    tie_method: str = Field(description="how rank groups were decided on this board")
+    notes: list[str] = Field(default_factory=list)
+    rows: list[Row]
+
+
+class Skipped(_Out):
+    path: str
+    reason: str
+
+
+class Replaced(_Out):
+    path: str
+    replaced_by: str
+
+
+class Leaderboard(_Out):
+    """Everything ``truthstab leaderboard build`` writes, as one object."""
+
+    format_version: str = LEADERBOARD_FORMAT
+    built_from: str | None = Field(description="the newest result's created_at (not the build time)")
+    boards: list[Board]
+    skipped: list[Skipped] = Field(default_factory=list)
+    replaced: list[Replaced] = Field(default_factory=list)
+
+    def board(self, board_id: str | None) -> Board:
+        """The board with this id (the first board when None); raises LeaderboardError if absent."""
+        from truthstab.leaderboard import LeaderboardError
+
+        if not self.boards:
+            raise LeaderboardError("the leaderboard has no boards; score a model and run the build again")
+        if board_id is None:
+            return self.boards[0]
+        for board in self.boards:
+            if board.id == board_id:
+                return board
+        known = ", ".join(b.id for b in self.boards)
+        raise LeaderboardError(f"no board {board_id!r}; choose one of: {known}")
+
+
+@dataclass
+class _Loaded:
+    path: Path
+    rel: str
+    result: Result
+
+
+# ---------------------------------------------------------------------------------------------- collect
+
+
+def find_result_files(results_dir: Path) -> tuple[list[Path], list[Skipped]]:
+    """Every result file under ``results_dir``: ``result*.json`` (``truthstab score`` writes
+    ``result.json``), so request and queue files beside results are not taken for results.
+
+    Symbolic links are not followed (a submission folder must not point the build elsewhere)."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for folder, dirs, names in os.walk(results_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not (name.startswith("result") and name.endswith(".json")):
+                continue
+            path = Path(folder) / name
+            if path.is_symlink():
+                skipped.append(Skipped(path=str(path), reason="symbolic link, not followed"))
+            else:
+                files.append(path)
+    return files, skipped
+
+
+def load_results(results_dir: Path) -> tuple[list[_Loaded], list[Skipped]]:
+    """Read and validate every result file; the bad ones are returned as skipped, with the reason."""
+    files, skipped = find_result_files(results_dir)
+    loaded: list[_Loaded] = []
+    for path in files:
+        rel = path.relative_to(results_dir).as_posix()
+        try:
+            if path.stat().st_size > MAX_RESULT_BYTES:
+                raise TruthstabError(f"larger than {MAX_RESULT_BYTES} bytes")
+            result = read_result(path)
+        except TruthstabError as exc:
+            skipped.append(Skipped(path=str(path), reason=str(exc)))
+            continue
+        except (OSError, ValueError, RecursionError) as exc:  # unreadable, or JSON nested absurdly deep
+            skipped.append(Skipped(path=str(path), reason=f"cannot read: {exc}"))
+            continue
+        loaded.append(_Loaded(path=path, rel=rel, result=result))
+    return loaded, skipped
+
+
+def _when(result: Result) -> datetime:
+    created = result.created_at
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
+def keep_newest(loaded: list[_Loaded]) -> tuple[list[_Loaded], list[Replaced]]:
+    """One result per (board, model id, revision sha, dtype): the newest; ties broken by path."""
+    best: dict[tuple[str, ...], _Loaded] = {}
+    replaced: list[Replaced] = []
+    for item in sorted(loaded, key=lambda x: (_when(x.result), x.rel)):
+        r = item.result
+        key = (_board_id(r), r.model.id, r.model.revision_sha, r.model.dtype)
+        if key in best:
+            replaced.append(Replaced(path=str(best[key].path), replaced_by=str(item.path)))
+        best[key] = item
+    return list(best.values()), replaced
+
+
+# ------------------------------------------------------------------------------------------------- rank
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def significantly_better(a: Score, b: Score, a_draws=None, b_draws=None) -> bool:
+    """Whether score ``a`` is separably above ``b``: paired bootstrap when draws are given, else CI overlap.
+
+    ``a_draws`` and ``b_draws`` must be paired (the same resampled statements at each index)."""
+    if not (_finite(a.value) and _finite(b.value)):
+        return False
+    if a_draws is not None and b_draws is not None:
+        diff = np.asarray(a_draws, dtype=float) - np.asarray(b_draws, dtype=float)
+        diff = diff[np.isfinite(diff)]
+        if diff.size:
+            return bool(np.quantile(diff, 0.025) > 0)
+    if not (_finite(a.ci_low) and _finite(b.ci_high)):
+        return False
+    return a.ci_low > b.ci_high
+
+
+def rank_groups(
+    scores: list[Score],
+    draws: list[list[float] | None] | None = None,
+    pair_keys: list[object] | None = None,
+) -> tuple[list[int | None], set[str]]:
+    """Rank group of each score: 1 + the number of scores significantly better than it (None: no score).
+
+    ``draws[i]`` are the bootstrap draws of score i (or None) and ``pair_keys[i]`` says which draws are
+    paired: two scores are compared by paired bootstrap only when both have draws of the same length
+    and equal pair keys, by CI overlap otherwise. Also returns the comparison methods used."""
+    n = len(scores)
+    draws = draws if draws is not None else [None] * n
+    pair_keys = pair_keys if pair_keys is not None else [None] * n
+    groups: list[int | None] = []
+    methods: set[str] = set()
+    for i, s in enumerate(scores):
+        if not _finite(s.value):
+            groups.append(None)
+            continue
+        beaten_by = 0
+        for j, t in enumerate(scores):
+            if j == i or not _finite(t.value):
+                continue
+            di, dj = draws[i], draws[j]
+            paired = di is not None and dj is not None and len(di) == len(dj) and pair_keys[i] == pair_keys[j]
+            methods.add("paired bootstrap" if paired else "CI overlap")
+            if significantly_better(t, s, dj if paired else None, di if paired else None):
+                beaten_by += 1
+        groups.append(1 + beaten_by)
+    return groups, methods
+
+
+def _rank_board(rows: list[Row], n_boot: list[int]) -> str:
+    """Set the rank groups of the rows (overall and per domain), sort them; returns the tie method."""
+    # The scorer draws resamples per domain from (seed, domain position) over the release's test
+    # statements, so draws are paired exactly when dataset sha256, seed, resample count and domains agree.
+    keys = [(r.dataset_sha256, r.seed, n, tuple(r.domains)) for r, n in zip(rows, n_boot, strict=True)]
+    groups, methods = rank_groups([r.scores[RANK_METRIC] for r in rows], [r.draws for r in rows], keys)
+    for row, group in zip(rows, groups, strict=True):
+        row.rank_group = group
+    for domain in sorted({d for r in rows for d in r.domains}):
+        present = [r for r in rows if domain in r.domains]
+        per, _ = rank_groups([r.domains[domain].scores[RANK_METRIC] for r in present])
+        for row, group in zip(present, per, strict=True):
+            row.domains[domain].rank_group = group
+    rows.sort(key=_sort_key)
+    if not methods:
+        return "none (fewer than two scored models)"
+    return " and ".join(sorted(methods, reverse=True))
+
+
+def _sort_key(row: Row) -> tuple:
+    value = row.scores[RANK_METRIC].value
+    return (
+        row.rank_group is None,
+        row.rank_group or 0,
+        -(value if _finite(value) else -math.inf),
+        row.model_id,
+        row.revision_sha,
+        row.dtype,
+    )
+
+
+# -------------------------------------------------------------------------------------------------- rows
+
+
+def _board_id(result: Result) -> str:
+    d = result.dataset
+    return f"{d.name}-{d.version}/{result.protocol.mode}"
+
+
+def _score(est) -> Score:
+    def clean(x: float) -> float | None:
+        return float(x) if math.isfinite(x) else None
+
+    return Score(value=clean(est.value), ci_low=clean(est.ci_low), ci_high=clean(est.ci_high))
+
+
+def safe_component(text: str, limit: int = 100) -> str:
+    """``text`` made safe as one path component: only [A-Za-z0-9._-], no leading dot, bounded length."""
+    cleaned = _UNSAFE.sub("_", text).lstrip(".")[:limit]
+    return cleaned or "_"
+
+
+def hub_url(model_id: str, source: str) -> str | None:
+    """The Hub page of a model id, or None when the id is not a Hub id (local folder, odd characters)."""
+    if source.lower().startswith("local") or ".." in model_id or not _HUB_ID.match(model_id):
+        return None
+    return f"https://huggingface.co/{model_id}"
+
+
+def figure_folder(row_model_id: str, sha: str, dtype: str) -> str:
+    """The folder (relative to the board) that holds a row's copied figures."""
+    return "/".join(
+        [
+            "figures",
+            safe_component(row_model_id.replace("/", "__")),
+            safe_component(sha),
+            safe_component(dtype),
+        ]
+    )
+
+
+def _figures(item: _Loaded, folder: str) -> tuple[list[str], list[str]]:
+    """The row's PNG figures: (paths on the board, source paths). Only files inside the result folder."""
+    base = item.path.parent.resolve()
+    targets: list[str] = []
+    sources: list[str] = []
+    seen: set[str] = set()
+    for rel in item.result.figures:
+        src = (base / rel).resolve()
+        if src.suffix.lower() != ".png" or not src.is_relative_to(base) or not src.is_file():
+            continue
+        if src.stat().st_size > MAX_FIGURE_BYTES:
+            continue
+        name = safe_component(src.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        targets.append(f"{folder}/{name}")
+        sources.append(str(src))
+    return targets, sources
+
+
+def _report_card(item: _Loaded) -> str | None:
+    path = item.path.parent / "report.md"
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if len(text) > MAX_REPORT_CHARS:
+        text = text[:MAX_REPORT_CHARS] + "\n\n(report card truncated)\n"
+    return text
+
+
+def make_row(item: _Loaded) -> Row:
+    """The board row of one loaded result."""
+    r = item.result
+    m = r.model
+    h = r.headline
+    kind = "encoder" if m.is_encoder else ("instruct" if m.is_instruct else "base")
+    warnings = list(h.warnings)
+    if m.quantization_note:
+        warnings.append(m.quantization_note)
+    if r.harness.git_dirty:
+        warnings.append("scored with uncommitted harness changes (git dirty)")
+    folder = figure_folder(m.id, m.revision_sha, m.dtype)
+    targets, sources = _figures(item, folder)
+    draws = r.headline_bootstrap.get(RANK_METRIC) or None
+    return Row(
+        model_id=m.id,
+        model_alias=m.alias,
+        hub_url=hub_url(m.id, m.source),
+        revision_sha=m.revision_sha,
+        revision_short=m.revision_sha[:8],
+        n_parameters=m.n_parameters,
+        dtype=m.dtype,
+        model_kind=kind,
+        architecture=m.architecture,
+        quantization_note=m.quantization_note,
+        scores={name: _score(getattr(h, name)) for name in METRICS},
+        domains={
+            d: DomainEntry(scores={name: _score(getattr(dh, name)) for name in METRICS})
+            for d, dh in sorted(h.per_domain.items())
+        },
+        layers=dict(sorted(r.protocol.layers.items())),
+        primary_probe=h.probe,
+        dataset_sha256=r.dataset.sha256,
+        harness_version=r.harness.version,
+        harness_git_hash=r.harness.git_hash,
+        harness_git_dirty=r.harness.git_dirty,
+        seed=r.protocol.seed,
+        created_at=_when(r).isoformat(),
+        warnings=warnings,
+        source=item.rel,
+        report_card=_report_card(item),
+        figures=targets,
+        draws=[float(x) for x in draws] if draws else None,
+        figure_sources=sources,
+    )
+
+
+def _version_key(version: str) -> tuple:
+    parts = re.split(r"[.+-]", version)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def _make_board(items: list[_Loaded]) -> Board:
+    first = items[0].result
+    rows = [make_row(item) for item in items]
+    n_boot = [item.result.protocol.n_bootstrap for item in items]
+    tie_method = _rank_board(rows, n_boot)
+    shas = sorted({r.dataset_sha256 for r in rows})
+    notes = []
+    if len(shas) > 1:
+        notes.append(
+            f"{len(shas)} different dataset sha256 values under one release name and version: a release "
+            "must be immutable; results with different sha256 are compared by CI overlap only"
+        )
+    return Board(
+        id=_board_id(first),
+        dataset_name=first.dataset.name,
+        dataset_version=first.dataset.version,
+        protocol_mode=first.protocol.mode,
+        dataset_sha256=shas,
+        harness_versions=sorted({r.harness_version for r in rows}, key=_version_key),
+        domains=sorted({d for r in rows for d in r.domains}),
+        tie_method=tie_method,
+        notes=notes,
+        rows=rows,
+    )
+
+
+def build_leaderboard(results_dir: str | Path) -> Leaderboard:
+    """Read every result file under ``results_dir`` and return the ranked boards.
+
+    Malformed or schema-incompatible files never stop the build: they are listed in ``skipped`` with
+    their path and the reason."""
+    from truthstab.leaderboard import LeaderboardError
+
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise LeaderboardError(
+            f"results folder {results_dir} does not exist; pass --results DIR (where `truthstab score` wrote)"
+        )
+    loaded, skipped = load_results(results_dir)
+    kept, replaced = keep_newest(loaded)
+    by_board: dict[str, list[_Loaded]] = {}
+    for item in kept:
+        by_board.setdefault(_board_id(item.result), []).append(item)
+    boards = [_make_board(items) for items in by_board.values()]
+    # Dataset name A-Z, newest version first, then protocol mode ("faithful" after "fixed").
+    boards.sort(key=lambda b: (b.protocol_mode != "fixed", b.protocol_mode))
+    boards.sort(key=lambda b: _version_key(b.dataset_version), reverse=True)
+    boards.sort(key=lambda b: b.dataset_name)
+    newest = max((_when(i.result) for i in kept), default=None)
+    return Leaderboard(
+        built_from=newest.isoformat() if newest else None,
+        boards=boards,
+        skipped=skipped,
+        replaced=replaced,
+    )
+
+
+def read_leaderboard(out_dir: str | Path) -> Leaderboard:
+    """Read the leaderboard.json that ``build`` wrote into ``out_dir``."""
+    from pydantic import ValidationError
+
+    from truthstab.leaderboard import LeaderboardError
+
+    path = Path(out_dir) / "leaderboard.json"
+    if not path.is_file():
+        raise LeaderboardError(
+            f"no leaderboard at {path}; run `truthstab leaderboard build --out {out_dir}` first"
+        )
+    try:
+        return Leaderboard.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError) as exc:
+        raise LeaderboardError(
+            f"{path} is not a leaderboard this truthstab can read ({str(exc).splitlines()[0]}); "
+            "rebuild it with `truthstab leaderboard build`"
+        ) from exc

@@ -1,0 +1,423 @@
+"use strict";
+// The truthstab leaderboard page. Every piece of data reaches the DOM through textContent or a
+// validated attribute, never through innerHTML: model names and report cards are untrusted text.
+(function () {
+  const DATA = JSON.parse(document.getElementById("lb-data").textContent);
+  const $ = (id) => document.getElementById(id);
+  const state = { board: 0, domain: "all", kind: "all", size: "all", search: "", sort: "rank_group", dir: 1 };
+  const SCORE_KEYS = ["truth_stability", "unfamiliar_stability", "familiar_stability",
+    "familiarity_gap", "noise_control", "baseline_ap"];
+  const SIZE = { lt1: [0, 1e9], "1to10": [1e9, 1e10], gt10: [1e10, Infinity] };
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function fmtNum(v, key) {
+    const digits = DATA.digits[key] !== undefined ? DATA.digits[key] : 1;
+    const s = v.toFixed(digits);
+    return DATA.signed.includes(key) && v > 0 ? "+" + s : s;
+  }
+
+  function fmtParams(n) {
+    if (!n || n <= 0) return "—";
+    if (n >= 1e9) return (n / 1e9).toFixed(1) + "B";
+    if (n >= 1e8) return (n / 1e6).toFixed(0) + "M";
+    if (n >= 1e6) return (n / 1e6).toFixed(1) + "M";
+    return (n / 1e3).toFixed(0) + "k";
+  }
+
+  function scoreCell(score, key) {
+    const td = el("td", null, "num");
+    if (!score || score.value === null) { td.textContent = "—"; return td; }
+    td.appendChild(el("span", fmtNum(score.value, key)));
+    if (score.ci_low !== null && score.ci_high !== null) {
+      td.appendChild(el("span", "[" + fmtNum(score.ci_low, key).replace("+", "") + ", "
+        + fmtNum(score.ci_high, key).replace("+", "") + "]", "ci"));
+    }
+    return td;
+  }
+
+  function board() { return DATA.boards[state.board]; }
+
+  // The scores and rank group a row shows under the current domain filter.
+  function view(row) {
+    if (state.domain === "all") return { rank: row.rank_group, scores: row.scores, layers: row.layers };
+    const d = row.domains[state.domain];
+    const layers = {};
+    if (row.layers[state.domain] !== undefined) layers[state.domain] = row.layers[state.domain];
+    return d ? { rank: d.rank_group, scores: d.scores, layers: layers } : null;
+  }
+
+  function sortValue(row, key) {
+    const v = view(row);
+    if (key === "rank_group") return v.rank === null ? null : v.rank;
+    if (SCORE_KEYS.includes(key)) return v.scores[key] ? v.scores[key].value : null;
+    if (key === "model") return row.model_id.toLowerCase();
+    if (key === "revision") return row.revision_sha;
+    if (key === "n_parameters") return row.n_parameters;
+    if (key === "date") return row.created_at;
+    if (key === "layers") return Object.values(v.layers).join(",");
+    if (key === "dataset") return board().dataset_version;
+    if (key === "harness") return row.harness_version;
+    return row[key] === undefined ? null : row[key];
+  }
+
+  function visibleRows() {
+    const b = board();
+    const q = state.search.trim().toLowerCase();
+    const rows = b.rows.filter((r) => {
+      if (state.domain !== "all" && !r.domains[state.domain]) return false;
+      if (state.kind !== "all" && r.model_kind !== state.kind) return false;
+      if (state.size !== "all") {
+        const [lo, hi] = SIZE[state.size];
+        if (!(r.n_parameters >= lo && r.n_parameters < hi)) return false;
+      }
+      if (q && !(r.model_id.toLowerCase().includes(q) || (r.model_alias || "").toLowerCase().includes(q))) {
+        return false;
+      }
+      return true;
+    });
+    const key = state.sort;
+    rows.sort((a, b2) => {
+      const x = sortValue(a, key);
+      const y = sortValue(b2, key);
+      if (x === null && y === null) return 0;
+      if (x === null) return 1;   // undefined values last, whatever the direction
+      if (y === null) return -1;
+      if (x < y) return -state.dir;
+      if (x > y) return state.dir;
+      return a.model_id < b2.model_id ? -1 : 1;
+    });
+    return rows;
+  }
+
+  function renderHead() {
+    const tr = $("head");
+    tr.replaceChildren();
+    for (const col of DATA.columns) {
+      const th = el("th");
+      th.title = col.help;
+      th.dataset.key = col.key;
+      const btn = el("button", col.label);
+      btn.type = "button";
+      btn.addEventListener("click", () => setSort(col.key));
+      th.appendChild(btn);
+      if (state.sort === col.key) th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      tr.appendChild(th);
+    }
+  }
+
+  // Scores sort best first; names, ranks and dates in their natural order.
+  function setSort(key) {
+    if (state.sort === key) state.dir = -state.dir;
+    else {
+      state.sort = key;
+      state.dir = (SCORE_KEYS.includes(key) && key !== "noise_control") || key === "n_parameters" || key === "date" ? -1 : 1;
+    }
+    render();
+  }
+
+  function modelCell(row) {
+    const td = el("td", null, "model");
+    if (row.hub_url && /^https:\/\/huggingface\.co\/[A-Za-z0-9._\/-]+$/.test(row.hub_url)) {
+      const a = el("a", row.model_id);
+      a.href = row.hub_url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      td.appendChild(a);
+    } else {
+      td.appendChild(el("span", row.model_id));
+    }
+    if (row.warnings.length) {
+      const w = el("span", "⚠", "warn");
+      w.title = row.warnings.join("\n");
+      w.setAttribute("aria-label", "warnings: " + row.warnings.join("; "));
+      td.appendChild(w);
+    }
+    const btn = el("button", "details", "open");
+    btn.type = "button";
+    btn.addEventListener("click", () => openDetail(row));
+    td.appendChild(btn);
+    return td;
+  }
+
+  function renderRows() {
+    const b = board();
+    const rows = visibleRows();
+    const body = $("rows");
+    body.replaceChildren();
+    for (const row of rows) {
+      const v = view(row);
+      const tr = el("tr");
+      if (v.rank === 1) tr.className = "group1";
+      tr.dataset.model = row.model_id;
+      tr.appendChild(el("td", v.rank === null ? "—" : v.rank, "num"));
+      tr.appendChild(modelCell(row));
+      const rev = el("td", row.revision_short);
+      rev.title = row.revision_sha;
+      tr.appendChild(rev);
+      const p = el("td", fmtParams(row.n_parameters), "num");
+      p.title = String(row.n_parameters);
+      tr.appendChild(p);
+      tr.appendChild(el("td", row.dtype));
+      tr.appendChild(el("td")).appendChild(el("span", row.model_kind, "tag"));
+      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(v.scores[key], key));
+      tr.appendChild(el("td", Object.entries(v.layers).map(([d, n]) => d + " " + n).join(", ") || "—"));
+      tr.appendChild(el("td", b.dataset_name + " " + b.dataset_version));
+      const h = el("td", row.harness_version);
+      if (row.harness_git_hash) h.title = row.harness_git_hash + (row.harness_git_dirty ? " (dirty)" : "");
+      tr.appendChild(h);
+      tr.appendChild(el("td", row.created_at.slice(0, 10)));
+      body.appendChild(tr);
+    }
+    $("empty").hidden = rows.length > 0;
+    $("count").textContent = rows.length + " of " + b.rows.length + " models"
+      + (state.domain === "all" ? ", scores averaged over domains" : ", scores of the " + state.domain + " domain");
+  }
+
+  function renderBoardInfo() {
+    const b = board();
+    const parts = ["Dataset " + b.dataset_name + " " + b.dataset_version + " (sha256 "
+      + b.dataset_sha256.map((s) => s.slice(0, 12)).join(", ") + ")",
+      "protocol " + b.protocol_mode, "harness " + b.harness_versions.join(", "),
+      "rank groups by " + b.tie_method];
+    $("board-info").textContent = parts.join(" · ") + (b.notes.length ? " · " + b.notes.join(" ") : "");
+  }
+
+  function fillDomains() {
+    const sel = $("domain");
+    sel.replaceChildren();
+    const all = el("option", "all (average)");
+    all.value = "all";
+    sel.appendChild(all);
+    for (const d of board().domains) {
+      const o = el("option", d);
+      o.value = d;
+      sel.appendChild(o);
+    }
+    if (state.domain !== "all" && !board().domains.includes(state.domain)) state.domain = "all";
+    sel.value = state.domain;
+  }
+
+  function render() {
+    renderHead();
+    renderRows();
+  }
+
+  // ------------------------------------------------------------------------------------ detail view
+
+  function metaList(pairs) {
+    const dl = el("dl", null, "meta");
+    for (const [k, v] of pairs) {
+      if (v === null || v === undefined || v === "") continue;
+      dl.appendChild(el("dt", k));
+      dl.appendChild(el("dd", v));
+    }
+    return dl;
+  }
+
+  function domainTable(row) {
+    const wrap = el("div", null, "small-table");
+    const t = el("table");
+    const head = el("tr");
+    for (const h of ["Domain", "Rank", "Layer"].concat(
+      DATA.columns.filter((c) => SCORE_KEYS.includes(c.key)).map((c) => c.label))) head.appendChild(el("th", h));
+    t.appendChild(el("thead")).appendChild(head);
+    const body = el("tbody");
+    for (const [d, entry] of Object.entries(row.domains)) {
+      const tr = el("tr");
+      tr.appendChild(el("td", d));
+      tr.appendChild(el("td", entry.rank_group === null ? "—" : entry.rank_group, "num"));
+      tr.appendChild(el("td", row.layers[d] === undefined ? "—" : row.layers[d], "num"));
+      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(entry.scores[key], key));
+      body.appendChild(tr);
+    }
+    t.appendChild(body);
+    wrap.appendChild(t);
+    return wrap;
+  }
+
+  // Inline Markdown: **bold** and `code`, built as nodes (never parsed as HTML).
+  function inline(parent, text) {
+    const re = /(\*\*[^*]+\*\*|`[^`]+`)/g;
+    let last = 0;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      const tok = m[0];
+      parent.appendChild(tok.startsWith("**") ? el("strong", tok.slice(2, -2)) : el("code", tok.slice(1, -1)));
+      last = m.index + tok.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+    return parent;
+  }
+
+  function cells(line) {
+    return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+  }
+
+  // A small Markdown reader for report cards: headings, pipe tables, lists, code blocks, paragraphs.
+  function markdown(text) {
+    const root = el("div", null, "card");
+    const lines = text.split(/\r?\n/);
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      if (line.startsWith("```")) {
+        const buf = [];
+        i++;
+        while (i < lines.length && !lines[i].startsWith("```")) buf.push(lines[i++]);
+        i++;
+        root.appendChild(el("pre")).appendChild(el("code", buf.join("\n")));
+      } else if (/^#{1,6}\s/.test(line)) {
+        const level = Math.min(6, line.match(/^#+/)[0].length + 2);
+        root.appendChild(inline(el("h" + level), line.replace(/^#+\s*/, "")));
+        i++;
+      } else if (line.trim().startsWith("|")) {
+        const t = el("table");
+        const body = el("tbody");
+        let first = true;
+        while (i < lines.length && lines[i].trim().startsWith("|")) {
+          const cs = cells(lines[i]);
+          i++;
+          if (cs.every((c) => /^:?-{1,}:?$/.test(c))) continue;
+          const tr = el("tr");
+          for (const c of cs) tr.appendChild(inline(el(first ? "th" : "td"), c));
+          (first ? t.appendChild(el("thead")) : body).appendChild(tr);
+          first = false;
+        }
+        t.appendChild(body);
+        const wrap = el("div", null, "small-table");
+        wrap.appendChild(t);
+        root.appendChild(wrap);
+      } else if (/^\s*[-*]\s+/.test(line)) {
+        const ul = el("ul");
+        while (i < lines.length && /^\s*[-*]\s+/.test(lines[i])) {
+          ul.appendChild(inline(el("li"), lines[i].replace(/^\s*[-*]\s+/, "")));
+          i++;
+        }
+        root.appendChild(ul);
+      } else if (line.trim() === "") {
+        i++;
+      } else {
+        const buf = [];
+        while (i < lines.length && lines[i].trim() !== "" && !/^(#{1,6}\s|```|\s*\||\s*[-*]\s)/.test(lines[i])) {
+          buf.push(lines[i++].trim());
+        }
+        root.appendChild(inline(el("p"), buf.join(" ")));
+      }
+    }
+    return root;
+  }
+
+  // Figure paths come from the build as figures/<safe>/<safe>/<safe>/<file>.png; refuse anything else.
+  const FIGURE = /^figures\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\.png$/;
+
+  function openDetail(row) {
+    const b = board();
+    $("detail-title").textContent = row.model_id;
+    const body = $("detail-body");
+    body.replaceChildren();
+    body.appendChild(metaList([
+      ["Rank group", row.rank_group === null ? "—" : String(row.rank_group)],
+      ["Alias", row.model_alias],
+      ["Revision", row.revision_sha],
+      ["Parameters", fmtParams(row.n_parameters) + " (" + row.n_parameters + ")"],
+      ["dtype", row.dtype],
+      ["Type", row.model_kind],
+      ["Architecture", row.architecture],
+      ["Weights", row.quantization_note],
+      ["Primary probe", row.primary_probe],
+      ["Dataset", b.dataset_name + " " + b.dataset_version + " (sha256 " + row.dataset_sha256 + ")"],
+      ["Protocol", b.protocol_mode + ", seed " + row.seed],
+      ["Harness", row.harness_version + (row.harness_git_hash ? " @ " + row.harness_git_hash : "")
+        + (row.harness_git_dirty ? " (dirty)" : "")],
+      ["Scored", row.created_at],
+      ["Result file", row.source],
+    ]));
+    if (row.warnings.length) {
+      body.appendChild(el("h3", "Warnings"));
+      const ul = el("ul", null, "warnings");
+      for (const w of row.warnings) ul.appendChild(el("li", w));
+      body.appendChild(ul);
+    }
+    body.appendChild(el("h3", "Scores by domain"));
+    body.appendChild(domainTable(row));
+    const figs = row.figures.filter((f) => FIGURE.test(f));
+    if (figs.length) {
+      body.appendChild(el("h3", "Figures"));
+      const grid = el("div", null, "figs");
+      for (const f of figs) {
+        const fig = el("figure");
+        const a = el("a");
+        a.href = f;
+        a.target = "_blank";
+        a.rel = "noopener";
+        const img = el("img");
+        img.src = f;
+        img.alt = f.split("/").pop();
+        img.loading = "lazy";
+        a.appendChild(img);
+        fig.appendChild(a);
+        fig.appendChild(el("figcaption", f.split("/").pop()));
+        grid.appendChild(fig);
+      }
+      body.appendChild(grid);
+    }
+    body.appendChild(el("h3", "Report card"));
+    body.appendChild(row.report_card ? markdown(row.report_card) : el("p", "No report card was found beside the result file."));
+    const dlg = $("detail");
+    if (typeof dlg.showModal === "function") dlg.showModal(); else dlg.setAttribute("open", "");
+    dlg.scrollTop = 0;
+  }
+
+  function closeDetail() {
+    const dlg = $("detail");
+    if (typeof dlg.close === "function") dlg.close(); else dlg.removeAttribute("open");
+  }
+
+  // --------------------------------------------------------------------------------------- start up
+
+  function init() {
+    const sel = $("board");
+    DATA.boards.forEach((b, i) => {
+      const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
+        + " (" + b.rows.length + ")");
+      o.value = String(i);
+      sel.appendChild(o);
+    });
+    sel.addEventListener("change", () => {
+      state.board = Number(sel.value);
+      fillDomains();
+      renderBoardInfo();
+      render();
+    });
+    $("domain").addEventListener("change", (e) => { state.domain = e.target.value; render(); });
+    $("kind").addEventListener("change", (e) => { state.kind = e.target.value; render(); });
+    $("size").addEventListener("change", (e) => { state.size = e.target.value; render(); });
+    $("search").addEventListener("input", (e) => { state.search = e.target.value; render(); });
+    $("detail-close").addEventListener("click", closeDetail);
+    $("detail").addEventListener("click", (e) => { if (e.target === $("detail")) closeDetail(); });
+    const legend = $("legend");
+    for (const col of DATA.columns) {
+      legend.appendChild(el("dt", col.label));
+      legend.appendChild(el("dd", col.help));
+    }
+    $("footer").textContent = "Built from results up to " + (DATA.built_from || "—") + " · leaderboard format "
+      + DATA.format_version + (DATA.n_skipped ? " · " + DATA.n_skipped + " result file(s) skipped as malformed (see leaderboard.json)" : "");
+    if (!DATA.boards.length) {
+      $("board-info").textContent = "No scored models yet.";
+      $("empty").hidden = false;
+      return;
+    }
+    fillDomains();
+    renderBoardInfo();
+    render();
+  }
+
+  init();
+})();
