@@ -48,3 +48,36 @@ def make_hub_cache(cache: Path, repo_id: str, sha: str, revision: str = "main", 
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     (repo / "refs" / revision).write_text(sha)
     return snapshot
+
+
+def make_request(root: Path, name: str, seed: int = 0, custom_code: bool = False, age_s: float = 0.0):
+    """Write a PENDING request for a (pretend) local model straight into a queue, skipping the checks."""
+    from datetime import timedelta
+
+    from truthstab.submissions.requests import Request, create_request, request_id, utcnow
+
+    sha = f"{seed:040x}"
+    request = Request(
+        id=request_id("local", name, sha, "float32"),
+        model=f"/models/{name}",
+        source="local",
+        org="local",
+        name=name,
+        revision=sha,
+        sha=sha,
+        dtype="float32",
+        params=PARAMS,
+        license="mit",
+        custom_code=custom_code,
+        submitted_at=utcnow() - timedelta(seconds=age_s),
+    )
+    create_request(root / request.relpath, request)
+    return request
+
+
+def write_result(request, out_root: Path, note: str = "") -> Path:
+    """What a scorer writes: ``<out_root>/<org>__<name>/<sha>/result.json``."""
+    path = out_root / request.folder / request.sha / "result.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"model": request.model, "sha": request.sha, "note": note}))
+    return path
