@@ -250,7 +250,8 @@ class VerifyReport(BaseModel):
         return not self.problems and all(f.ok for f in self.files)
 
     def all_problems(self) -> list[str]:
-        return [*self.problems, *(p for f in self.files for p in f.problems)]
+        """File problems first (they name the culprit), then release-level ones."""
+        return [*(p for f in self.files for p in f.problems), *self.problems]
 
 
 def _check_rows(
