@@ -1,0 +1,72 @@
+"""The Ray executor on a local CPU-only Ray instance: requests fan out as tasks, results come back by value."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import submission_helpers
+from submission_helpers import make_request, write_result
+from truthstab.errors import SubmissionError
+from truthstab.submissions.executors import RayExecutor, run_queue
+from truthstab.submissions.requests import Status
+
+ray = pytest.importorskip("ray", reason="ray is an optional extra: pip install 'truthstab[ray]'")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A 2-CPU local Ray instance; test-module functions are shipped to its workers by value."""
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.cloudpickle.register_pickle_by_value(submission_helpers)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def _remote_scorer(request, out_root: Path) -> Path:
+    """Fails for 'broken', otherwise writes a result (and a figure) that names the process it ran in."""
+    print(f"scoring {request.id} in pid {os.getpid()}")
+    if request.name == "broken":
+        raise ValueError("no hidden states in this model")
+    time.sleep(0.2)
+    result = write_result(request, out_root, note=str(os.getpid()))
+    (result.parent / "figures").mkdir()
+    (result.parent / "figures" / "bars.svg").write_text("<svg/>")
+    return result
+
+
+def test_ray_tasks_drain_the_queue_and_ship_results_back(tmp_path, local_ray):
+    good = [make_request(tmp_path, f"m{i}", seed=i, age_s=10 - i) for i in range(3)]
+    make_request(tmp_path, "broken", seed=9)
+    executor = RayExecutor(num_gpus=0)
+    report = run_queue(tmp_path, executor=executor, score_request=_remote_scorer, heartbeat_timeout=30)
+    by_name = {r.name: r for r in report.processed}
+    assert set(by_name) == {"m0", "m1", "m2", "broken"}
+    for request in good:
+        final = by_name[request.name]
+        assert (
+            final.status == Status.FINISHED
+            and final.result_path == f"{request.folder}/{request.sha}/result.json"
+        )
+        result = json.loads((tmp_path / final.result_path).read_text())
+        assert int(result["note"]) != os.getpid(), "the scorer should run in a Ray worker process"
+        assert (tmp_path / request.folder / request.sha / "figures" / "bars.svg").read_text() == "<svg/>"
+        log = (tmp_path / final.log_path).read_text()
+        assert "[ray task on" in log and f"scoring {request.id}" in log
+    broken = by_name["broken"]
+    assert broken.status == Status.FAILED and broken.error == "ValueError: no hidden states in this model"
+    assert "Traceback" in (tmp_path / broken.log_path).read_text()
+
+
+def test_gpu_tasks_on_a_cluster_without_gpus_are_refused_clearly(tmp_path, local_ray):
+    request = make_request(tmp_path, "m")
+    with pytest.raises(SubmissionError, match="no GPU"):
+        run_queue(tmp_path, executor=RayExecutor(num_gpus=1), score_request=_remote_scorer)
+    assert (tmp_path / request.relpath).exists()
+    assert json.loads((tmp_path / request.relpath).read_text())["status"] == "PENDING"
