@@ -218,3 +218,20 @@ def test_broken_manifest_is_named(tmp_path: Path) -> None:
     (release / "MANIFEST.json").write_text(json.dumps({"format": 99}))
     with pytest.raises(DatasetError, match="format 99 is not supported"):
         registry.get_release(str(release))
+
+
+def test_roots_precedence_env_then_source_then_packaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = tmp_path / "pkg"
+    write_tiny(packaged / "_releases", "tinyset", "3.0.0")  # only in the wheel's copy
+    write_tiny(packaged / "_releases", "tinyset", "1.0.0", per=2)  # in both: the env copy wins
+    write_tiny(tmp_path / "env", "tinyset", "1.0.0")
+    monkeypatch.setattr(registry, "_PACKAGE_DIR", packaged)
+    monkeypatch.setenv(registry.ENV_ROOTS, os.pathsep.join([str(tmp_path / "env"), str(tmp_path / "void")]))
+    origins = [origin for origin, _ in registry.release_roots()]
+    assert origins[0] == "env" and origins[-1] == "packaged"
+    assert registry.get_release("tinyset@1.0.0").origin == "env"
+    assert registry.get_release("tinyset@1.0.0").manifest.rows == 36
+    assert registry.get_release("tinyset").origin == "packaged"
+    assert registry.verify_release("tinyset@3.0.0").ok

@@ -144,3 +144,16 @@ def test_hf_load_dataset_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert ds["test"].features["correct_objects"].feature.dtype == "string"
     assert set(ds["train"]["split"]) == {"train"}
     assert set(ds["train"]["domain"]) == {"cities"}
+
+
+def test_extra_files_are_checksummed(tmp_path: Path) -> None:
+    extra = {"NOTES.json": b'{"a": 1}\n'}
+    release = write_release(make_rows(), "truthstab", "1.0.0", tmp_path, {}, TEST_CARD, extra_files=extra)
+    manifest = json.loads((release / "MANIFEST.json").read_text())
+    assert manifest["extras"] == [
+        {"path": "NOTES.json", "sha256": hashlib.sha256(extra["NOTES.json"]).hexdigest(), "size": 9}
+    ]
+    assert (release / "NOTES.json").read_bytes() == extra["NOTES.json"]
+    for bad in ("../x.json", "README.md", "data.bin"):
+        with pytest.raises(DatasetError, match="invalid extra file name"):
+            write_release(make_rows(), "truthstab", "1.0.1", tmp_path, {}, TEST_CARD, extra_files={bad: b""})
