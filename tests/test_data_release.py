@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from release_helpers import TEST_CARD, make_rows, write_tiny
-from truthstab.data.release import coerce_rows, release_sha256, write_release
+from truthstab.data.release import Source, coerce_rows, release_sha256, write_release
 from truthstab.data.schema import COLUMNS
 from truthstab.errors import DatasetError
 
@@ -157,3 +157,9 @@ def test_extra_files_are_checksummed(tmp_path: Path) -> None:
     for bad in ("../x.json", "README.md", "data.bin"):
         with pytest.raises(DatasetError, match="invalid extra file name"):
             write_release(make_rows(), "truthstab", "1.0.1", tmp_path, {}, TEST_CARD, extra_files={bad: b""})
+
+
+def test_free_text_cannot_break_the_card_table(tmp_path: Path) -> None:
+    card = TEST_CARD.model_copy(update={"sources": [Source(name="a|b", license="MIT\nor BSD")]})
+    text = (write_release(make_rows(), "truthstab", "1.0.0", tmp_path, {}, card) / "README.md").read_text()
+    assert "| a\\|b | - | MIT or BSD | - | - |" in text

@@ -254,10 +254,15 @@ def _front_matter(name: str, version: str, card: CardInfo, domains: list[str], n
     return f"---\n{text}---\n"
 
 
+def _md_cell(value: Any) -> str:
+    """A table cell: pipes escaped and line breaks folded, so free text cannot break the table."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
 def _md_table(header: list[str], rows: list[list[Any]]) -> str:
     """A GitHub markdown table, written by hand so its bytes do not depend on a library version."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
