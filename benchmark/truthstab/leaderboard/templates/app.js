@@ -90,6 +90,10 @@
       if (y === null) return -1;
       if (x < y) return -state.dir;
       if (x > y) return state.dir;
+      // Within a rank group (or any tie), the higher truth stability first, then the name.
+      const tx = sortValue(a, "truth_stability");
+      const ty = sortValue(b2, "truth_stability");
+      if (tx !== ty) return (ty === null ? -Infinity : ty) - (tx === null ? -Infinity : tx);
       return a.model_id < b2.model_id ? -1 : 1;
     });
     return rows;
@@ -99,7 +103,7 @@
     const tr = $("head");
     tr.replaceChildren();
     for (const col of DATA.columns) {
-      const th = el("th");
+      const th = el("th", null, "c-" + col.key);
       th.title = col.help;
       th.dataset.key = col.key;
       const btn = el("button", col.label);
@@ -112,12 +116,13 @@
   }
 
   // Scores sort best first; names, ranks and dates in their natural order.
-  function setSort(key) {
-    if (state.sort === key) state.dir = -state.dir;
+  function setSort(key, toggle = true) {
+    if (state.sort === key && toggle) state.dir = -state.dir;
     else {
       state.sort = key;
       state.dir = (SCORE_KEYS.includes(key) && key !== "noise_control") || key === "n_parameters" || key === "date" ? -1 : 1;
     }
+    $("sort").value = key;
     render();
   }
 
@@ -155,23 +160,25 @@
       const tr = el("tr");
       if (v.rank === 1) tr.className = "group1";
       tr.dataset.model = row.model_id;
-      tr.appendChild(el("td", v.rank === null ? "—" : v.rank, "num"));
-      tr.appendChild(modelCell(row));
-      const rev = el("td", row.revision_short);
+      const cells = [el("td", v.rank === null ? "—" : v.rank, "num"), modelCell(row)];
+      const rev = el("td", row.revision_short, "mono");
       rev.title = row.revision_sha;
-      tr.appendChild(rev);
       const p = el("td", fmtParams(row.n_parameters), "num");
       p.title = String(row.n_parameters);
-      tr.appendChild(p);
-      tr.appendChild(el("td", row.dtype));
-      tr.appendChild(el("td")).appendChild(el("span", row.model_kind, "tag"));
-      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(v.scores[key], key));
-      tr.appendChild(el("td", Object.entries(v.layers).map(([d, n]) => d + " " + n).join(", ") || "—"));
-      tr.appendChild(el("td", b.dataset_name + " " + b.dataset_version));
+      cells.push(rev, p, el("td", row.dtype), el("td", row.model_kind));
+      for (const key of SCORE_KEYS) cells.push(scoreCell(v.scores[key], key));
+      const layers = el("td", null, "layers");
+      for (const [d, n] of Object.entries(v.layers)) layers.appendChild(el("span", d + " " + n));
+      if (!layers.firstChild) layers.textContent = "—";
       const h = el("td", row.harness_version);
       if (row.harness_git_hash) h.title = row.harness_git_hash + (row.harness_git_dirty ? " (dirty)" : "");
-      tr.appendChild(h);
-      tr.appendChild(el("td", row.created_at.slice(0, 10)));
+      cells.push(layers, el("td", b.dataset_name + " " + b.dataset_version), h, el("td", row.created_at.slice(0, 10)));
+      // Labels for the phone layout, where each row becomes a card (CSS shows them with attr()).
+      cells.forEach((td, i) => {
+        td.dataset.label = DATA.columns[i].label;
+        td.classList.add("c-" + DATA.columns[i].key);
+        tr.appendChild(td);
+      });
       body.appendChild(tr);
     }
     $("empty").hidden = rows.length > 0;
@@ -400,6 +407,14 @@
     $("kind").addEventListener("change", (e) => { state.kind = e.target.value; render(); });
     $("size").addEventListener("change", (e) => { state.size = e.target.value; render(); });
     $("search").addEventListener("input", (e) => { state.search = e.target.value; render(); });
+    const sortSel = $("sort");
+    for (const col of DATA.columns) {
+      const o = el("option", col.label);
+      o.value = col.key;
+      sortSel.appendChild(o);
+    }
+    sortSel.value = state.sort;
+    sortSel.addEventListener("change", (e) => setSort(e.target.value, false));
     $("detail-close").addEventListener("click", closeDetail);
     $("detail").addEventListener("click", (e) => { if (e.target === $("detail")) closeDetail(); });
     const legend = $("legend");

@@ -1,0 +1,261 @@
+"""The leaderboard page in a real headless Chromium, with every non-local request blocked.
+
+Boards are built from constructed result files; the page is loaded from file:// and from the
+`truthstab leaderboard serve` server. Screenshots land in test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from leaderboard_results import make_result, paired_draws, save, tiny_png
+from truthstab.leaderboard.build import build_leaderboard
+from truthstab.leaderboard.render import write_leaderboard
+from truthstab.leaderboard.serve import make_server, url_of
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EVIL = "<img src=x onerror=alert(1)>"
+BREAKOUT = "evil</script><script>alert(2)</script><!--"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    """A built leaderboard folder: 5 models on one board, 1 on a second (faithful) board."""
+    root = tmp_path_factory.mktemp("lb")
+    results = root / "results"
+    noise = np.random.default_rng(0).normal(size=1000)
+    save(results, make_result("org/alpha", 90, 2, draws=paired_draws(90, noise), n_parameters=8_000_000_000))
+    save(
+        results,
+        make_result("org/beta", 70, 3, sha="b" * 40, draws=paired_draws(70, noise), is_instruct=False),
+    )
+    save(
+        results,
+        make_result(
+            "org/encoder", 60, 3, sha="c" * 40, is_encoder=True, is_instruct=False, n_parameters=22_713_216
+        ),
+    )
+    path = save(
+        results,
+        make_result(EVIL, 50, 3, sha="e" * 40, figures=["figures/bars.png"], warnings=[EVIL + " warning"]),
+    )
+    (path.parent / "figures").mkdir()
+    (path.parent / "figures" / "bars.png").write_bytes(tiny_png(size=32))
+    (path.parent / "report.md").write_text(
+        f"# Report card\n\nModel **{EVIL}**.\n\n| domain | retraction |\n|---|---|\n| cities | {EVIL} |\n"
+        "\n```\n</script><script>alert(3)</script>\n```\n"
+    )
+    save(results, make_result(BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "medicine": 10}))
+    save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
+    out = root / "leaderboard"
+    write_leaderboard(build_leaderboard(results), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install the Debian package chromium (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(board):
+    srv = make_server(board, 0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield url_of(srv)
+    srv.shutdown()
+    srv.server_close()
+
+
+class Page:
+    """A page with the network cut off (only file:// and the local server), recording what goes wrong."""
+
+    def __init__(self, browser, width: int = 1280, allowed: str = ""):
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+        def route(r):
+            url = r.request.url
+            if url.startswith("file://") or (allowed and url.startswith(allowed)) or url.startswith("data:"):
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def on_dialog(d):
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", on_dialog)
+
+    def models(self) -> list[str]:
+        return self.page.eval_on_selector_all("#rows tr", "rows => rows.map(r => r.dataset.model)")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser, board):
+    p = Page(browser)
+    p.page.goto((board / "index.html").as_uri())
+    yield p
+    assert p.errors == [], p.errors
+    assert p.blocked == [], p.blocked
+    assert p.dialogs == [], p.dialogs
+    p.close()
+
+
+def test_page_loads_offline_and_ranks(page):
+    assert page.models() == ["org/alpha", "org/beta", "org/encoder", EVIL, BREAKOUT]
+    ranks = page.page.eval_on_selector_all("#rows tr td:first-child", "tds => tds.map(t => t.textContent)")
+    # alpha > beta by the paired bootstrap; the rest are separated by non-overlapping CIs.
+    assert ranks == ["1", "2", "3", "4", "5"]
+    assert "rank groups by paired bootstrap and CI overlap" in page.page.text_content("#board-info")
+    # Every column is explained.
+    assert page.page.eval_on_selector_all("#legend dt", "d => d.length") == 16
+
+
+def test_sorting(page):
+    p = page.page
+    p.click("th.c-truth_stability button")  # scores sort best first
+    assert page.models()[0] == "org/alpha"
+    assert p.get_attribute("th.c-truth_stability", "aria-sort") == "descending"
+    p.click("th.c-truth_stability button")
+    assert page.models()[0] == BREAKOUT
+    assert p.get_attribute("th.c-truth_stability", "aria-sort") == "ascending"
+    p.click("th.c-n_parameters button")
+    assert page.models()[0] == "org/alpha"  # 8B first, the 22.7M encoder last
+    assert page.models()[-1] == "org/encoder"
+    p.select_option("#sort", "model")
+    assert page.models() == sorted(page.models(), key=str.lower)
+
+
+def test_filters(page):
+    p = page.page
+    p.select_option("#kind", "encoder")
+    assert page.models() == ["org/encoder"]
+    p.select_option("#kind", "base")
+    assert page.models() == ["org/beta"]
+    p.select_option("#kind", "all")
+    p.select_option("#size", "gt10")
+    assert page.models() == []
+    assert p.is_visible("#empty")
+    p.select_option("#size", "1to10")
+    assert page.models() == ["org/alpha"]
+    p.select_option("#size", "all")
+    p.fill("#search", "ALP")
+    assert page.models() == ["org/alpha"]
+    p.fill("#search", "")
+    # Domain view: scores and rank groups of that domain; the breakout model leads on cities (95).
+    p.select_option("#domain", "cities")
+    assert page.models()[0] == BREAKOUT
+    assert p.text_content("#rows tr:first-child td.c-truth_stability").startswith("95.0")
+    assert "cities 12" in p.text_content("#rows tr:first-child td.c-layers")
+    p.select_option("#domain", "definitions")
+    assert BREAKOUT not in page.models()  # not scored on definitions
+
+
+def test_board_switcher(page):
+    p = page.page
+    labels = p.eval_on_selector_all("#board option", "o => o.map(x => x.textContent)")
+    assert labels == ["truthstab 1.0.0 · fixed (5)", "truthstab 1.0.0 · faithful (1)"]
+    p.select_option("#board", "1")
+    assert page.models() == ["org/faithful-only"]
+    assert "protocol faithful" in p.text_content("#board-info")
+
+
+def test_detail_view_and_hostile_names_stay_text(page):
+    p = page.page
+    # The hostile names are plain text in the table: no element was created from them.
+    assert p.eval_on_selector_all("#rows img, #rows script", "n => n.length") == 0
+    cell = p.locator("#rows tr", has_text="onerror").locator("td.c-model span").first
+    assert cell.text_content() == EVIL
+    p.locator("#rows tr", has_text="onerror").locator("button.open").click()
+    assert p.is_visible("#detail")
+    assert p.text_content("#detail-title") == EVIL
+    body = p.locator("#detail-body")
+    # Report card rendered from Markdown into elements, with the hostile text as text.
+    assert body.locator(".card h3").text_content() == "Report card"
+    assert body.locator(".card td").nth(1).text_content() == EVIL
+    assert body.locator(".card strong").text_content() == EVIL
+    assert "</script><script>alert(3)</script>" in body.locator(".card pre").text_content()
+    # The only image is the copied figure, and it really loaded.
+    imgs = body.locator("img")
+    assert imgs.count() == 1
+    assert imgs.first.get_attribute("src").startswith("figures/") and imgs.first.get_attribute(
+        "src"
+    ).endswith("/bars.png")
+    p.wait_for_function("() => document.querySelector('#detail-body img').naturalWidth === 32")
+    assert body.locator("ul.warnings li").text_content() == EVIL + " warning"
+    p.click("#detail-close")
+    assert not p.is_visible("#detail")
+    p.wait_for_timeout(200)  # give any injected handler the chance to fire (the fixture checks dialogs)
+
+
+def test_served_from_localhost(browser, server):
+    pg = Page(browser, allowed=server)
+    try:
+        pg.page.goto(server)
+        assert pg.models()[0] == "org/alpha"
+        pg.page.locator("#rows tr", has_text="onerror").locator("button.open").click()
+        pg.page.wait_for_function("() => document.querySelector('#detail-body img').naturalWidth === 32")
+        assert pg.errors == [] and pg.blocked == [] and pg.dialogs == []
+    finally:
+        pg.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_layout_has_no_page_overflow_and_screenshot(browser, board, width):
+    pg = Page(browser, width=width)
+    try:
+        pg.page.goto((board / "index.html").as_uri())
+        overflow = pg.page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]"
+        )
+        assert overflow[0] <= overflow[2] and overflow[1] <= overflow[2], overflow
+        if width == 390:  # rows are cards: every cell carries its column label
+            assert (
+                pg.page.get_attribute("#rows tr:first-child td.c-truth_stability", "data-label")
+                == "Truth stability"
+            )
+            assert not pg.page.is_visible("thead")
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / f"leaderboard-{width}.png"
+        pg.page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        print(f"screenshot: {shot}")
+        assert pg.errors == [] and pg.blocked == []
+    finally:
+        pg.close()
