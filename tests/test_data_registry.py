@@ -235,3 +235,14 @@ def test_roots_precedence_env_then_source_then_packaged(
     assert registry.get_release("tinyset@1.0.0").manifest.rows == 36
     assert registry.get_release("tinyset").origin == "packaged"
     assert registry.verify_release("tinyset@3.0.0").ok
+
+
+def test_verify_manifest_that_drops_a_file(root: Path) -> None:
+    # A manifest edited to forget a file (with its release checksum recomputed) is still caught.
+    release = root / "tinyset-1.9.0"
+    _rewrite_manifest(
+        release, lambda m: m.update(files=[f for f in m["files"] if f["path"] != "data/cities/test.jsonl"])
+    )
+    problems = registry.verify_release("tinyset@1.9.0").all_problems()
+    assert "domain 'cities' has no file for split(s) ['test'] in the manifest" in problems
+    assert "data/cities/test.jsonl: file is not listed in the manifest" in problems

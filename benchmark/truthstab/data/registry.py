@@ -334,6 +334,14 @@ def _release_problems(release: Release, ids: Counter[str]) -> list[str]:
                 f"{entry.path}: path does not match its domain {entry.domain!r} / split {entry.split!r}"
             )
     listed = {e.path for e in manifest.files}
+    if len(listed) != len(manifest.files):
+        problems.append("the manifest lists a data file more than once")
+    for domain in manifest.domains:
+        lacking = [s for s in SPLIT_ORDER if f"{DATA_DIR}/{domain}/{s}.jsonl" not in listed]
+        if lacking:
+            problems.append(f"domain {domain!r} has no file for split(s) {lacking} in the manifest")
+    if sorted({e.domain for e in manifest.files}) != sorted(manifest.domains):
+        problems.append(f"manifest domains {manifest.domains} differ from the domains of its files")
     on_disk = {
         p.relative_to(release.path).as_posix() for p in (release.path / DATA_DIR).rglob("*") if p.is_file()
     }
