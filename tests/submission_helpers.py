@@ -42,7 +42,7 @@ def make_model_dir(
 
 
 def make_hub_cache(cache: Path, repo_id: str, sha: str, revision: str = "main", **kwargs) -> Path:
-    """A Hugging Face Hub cache holding one snapshot of ``repo_id`` at ``sha``, with ``revision`` pointing to it."""
+    """A Hugging Face Hub cache with one snapshot of ``repo_id`` at ``sha``, ``revision`` pointing to it."""
     repo = cache / f"models--{repo_id.replace('/', '--')}"
     snapshot = make_model_dir(repo / "snapshots" / sha, **kwargs)
     (repo / "refs").mkdir(parents=True, exist_ok=True)

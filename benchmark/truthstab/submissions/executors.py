@@ -190,7 +190,8 @@ class RayExecutor:
             slots = int(resources.get("GPU", 0) // self.num_gpus)
             if slots == 0:
                 raise SubmissionError(
-                    f"the Ray cluster has no GPU for tasks asking {self.num_gpus}; use --gpus-per-task 0 on CPUs"
+                    f"the Ray cluster has no GPU for tasks asking {self.num_gpus}; "
+                    "use --gpus-per-task 0 on CPUs"
                 )
             return slots
         return max(1, int(resources.get("CPU", 1) // max(self.num_cpus, 1e-9)))

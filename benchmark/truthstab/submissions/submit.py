@@ -1,15 +1,16 @@
 """`truthstab submit`: resolve a model to a commit, check that it may be evaluated, file a PENDING request.
 
 Three sources, one set of checks: a Hub id resolved online through ``huggingface_hub``; the same id
-resolved from the local Hub cache when ``HF_HUB_OFFLINE`` is set; or a local model directory (identified by
-a sha-256 of its content). Each source yields :class:`ModelFacts`; :func:`check_facts` refuses a model
-without safetensors weights, without a licence, or with custom code unless the evaluator allows it.
+resolved from the local Hub cache when ``HF_HUB_OFFLINE`` is set; or a local model directory (identified
+by the sha-256 of its weight, config and tokenizer files). Each source yields :class:`ModelFacts`;
+:func:`check_facts` refuses a model without safetensors weights, without a licence, or with custom code
+unless the evaluator allows it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,15 +48,14 @@ def _model_files(directory: Path) -> list[Path]:
 
 
 def local_content_sha(directory: Path) -> str:
-    """sha-256 over the sorted relative paths and bytes of a directory's files: its 'revision'."""
-    digest = hashlib.sha256()
-    for path in _model_files(directory):
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """A local folder's identity: the loader's sha-256 over its weight, config and tokenizer files.
+
+    The same function names the folder's results (``<org>__<name>/<sha>/``), so a request and its result
+    always agree on the sha.
+    """
+    from truthstab.models.loading import content_sha256
+
+    return content_sha256(directory)
 
 
 def count_safetensors_params(paths: list[Path]) -> int:
@@ -148,9 +148,17 @@ def check_facts(facts: ModelFacts, allow_custom_code: bool) -> bool:
     return custom
 
 
+def _offline() -> bool:
+    """HF_HUB_OFFLINE, read at call time (huggingface_hub reads it once, at import)."""
+    from huggingface_hub import constants
+
+    env = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    return env or bool(constants.HF_HUB_OFFLINE)
+
+
 def _hub_facts(repo_id: str, revision: str) -> ModelFacts:
     """Resolve a Hub revision to its sha and gather the facts: online, or from the cache when offline."""
-    from huggingface_hub import HfApi, is_offline_mode, snapshot_download
+    from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,
         HfHubHTTPError,
@@ -160,7 +168,7 @@ def _hub_facts(repo_id: str, revision: str) -> ModelFacts:
     )
 
     try:
-        if is_offline_mode():
+        if _offline():
             snapshot = Path(snapshot_download(repo_id, revision=revision, local_files_only=True))
             return facts_from_directory(snapshot, names.validate_sha(snapshot.name))
         api = HfApi()
@@ -221,7 +229,8 @@ def submit(
     if _is_local(model):
         if revision is not None:
             raise SubmissionError(
-                "--revision applies to Hub models; a local directory is identified by the sha-256 of its content"
+                "--revision applies to Hub models; a local directory is identified by the sha-256 "
+                "of its files"
             )
         directory = Path(model).expanduser().resolve()
         org, name = "local", names.validate_component(directory.name, "model directory name")
