@@ -176,3 +176,10 @@ def test_read_leaderboard_errors(tmp_path):
     (tmp_path / "leaderboard.json").write_text("{}")
     with pytest.raises(LeaderboardError, match="rebuild it"):
         read_leaderboard(tmp_path)
+
+
+def test_unwritable_output_is_a_clear_error(board_dir, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(LeaderboardError, match="pass --out DIR"):
+        write_leaderboard(build_leaderboard(board_dir), blocker)

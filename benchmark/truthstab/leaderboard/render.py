@@ -363,7 +363,7 @@ def html_page(lb: Leaderboard) -> str:
 
 
 def write_leaderboard(lb: Leaderboard, out_dir: str | Path) -> list[Path]:
-    """Write all board files into ``out_dir`` atomically and return their paths.
+    """Write all board files into ``out_dir`` and return their paths; each file is replaced atomically.
 
     Everything is first written into a temporary folder inside ``out_dir``; then each file is moved into
     place with os.replace, and the figures folder is swapped whole."""
@@ -372,7 +372,10 @@ def write_leaderboard(lb: Leaderboard, out_dir: str | Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LeaderboardError(f"cannot create output folder {out}: {exc}; pass --out DIR") from exc
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
+    except OSError as exc:
+        raise LeaderboardError(f"cannot write into {out}: {exc}; pass a writable --out DIR") from exc
     try:
         files = {
             "leaderboard.json": to_json(lb),
@@ -389,6 +392,10 @@ def write_leaderboard(lb: Leaderboard, out_dir: str | Path) -> list[Path]:
             written.append(out / name)
         _swap_folder(tmp / "figures", out / "figures", tmp)
         return written
+    except OSError as exc:
+        raise LeaderboardError(
+            f"cannot write the leaderboard into {out}: {exc}; check space and permissions"
+        ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
