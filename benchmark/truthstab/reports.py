@@ -1,0 +1,214 @@
+"""Typed output of the probe stage (pydantic): what the result schema embeds, JSON-serialisable and deterministic.
+
+Undefined numbers (a rate with an empty denominator, AUC with one class) are ``None``, never NaN. Lists
+are ordered (domains, probes and tasks in a fixed order), so the same run gives the same JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interval(_Model):
+    """A point estimate with its bootstrap percentile interval."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+
+
+class FlipMetrics(_Model):
+    """Retractions and expansions of a perturbed probe vs the baseline on the true test statements (§8)."""
+
+    n_true: int = Field(description="true test statements (denominator 'all')")
+    n_base_true: int = Field(description="true test statements the baseline called True")
+    n_base_false: int = Field(description="true test statements the baseline called Not-True")
+    retraction_count: int
+    expansion_count: int
+    retraction_rate_all: Interval = Field(description="retractions / all true test statements (v1 paper)")
+    retraction_rate_base: Interval = Field(description="retractions / baseline-True (later tables)")
+    expansion_rate_all: Interval
+    expansion_rate_base: Interval = Field(description="expansions / baseline-Not-True")
+
+
+class QualityMetrics(_Model):
+    """Probe quality on the test split against the task's labels (score > 0 means True)."""
+
+    n: int
+    n_positive: int
+    accuracy: Interval
+    roc_auc: Interval
+    average_precision: Interval
+    mcc: Interval
+
+
+class ConformalMetrics(_Model):
+    """Inductive conformal calibration on the calibration split, evaluated on the test split."""
+
+    alpha: float
+    threshold: float | None
+    n_calibration: int
+    coverage: float | None
+    abstention_rate: float | None
+    selective_accuracy: float | None
+
+
+class ProbeTaskMetrics(_Model):
+    """One probe fitted for one task (0-4) in one domain, and its metrics vs task 0."""
+
+    task: int
+    task_name: str
+    n_train: int
+    n_train_true: int
+    hyperparameters: dict[str, float | int | str | bool]
+    quality: QualityMetrics
+    conformal: ConformalMetrics
+    flips: FlipMetrics | None = Field(description="vs task 0; None for task 0 itself")
+    rotation_cosine: float | None = Field(description="cos(w0, wk) of the un-normalised weight vectors")
+    bias_shift: float | None = Field(description="b0 - bk")
+    fit_seconds: float
+
+
+class DomainProbeReport(_Model):
+    """All five tasks of one probe in one domain at the chosen layer."""
+
+    domain: str
+    probe: str
+    layer: int
+    tasks: list[ProbeTaskMetrics]
+
+
+class LayerSweep(_Model):
+    """The layer-selection curve of one domain: calibration AP of the baseline task per layer."""
+
+    domain: str
+    probe: str = "mean-diff"
+    metric: str = "calibration_average_precision"
+    layers: list[int]
+    scores: list[float | None]
+    chosen: int
+
+
+class KindDistance(_Model):
+    """Sliced Wasserstein-1 distance between the standardised last-token clouds of two kinds."""
+
+    a: str
+    b: str
+    distance: float
+
+
+class GeometryReport(_Model):
+    domain: str
+    layer: int
+    n_directions: int
+    seed: int
+    counts: dict[str, int]
+    distances: list[KindDistance]
+
+
+class NoiseInfo(_Model):
+    """The generated noise control of one domain (method.md §5)."""
+
+    domain: str
+    layer: int
+    n: int
+    seed: int
+    n_train: int
+    n_calibration: int
+    n_test: int
+
+
+class TaskPredictions(_Model):
+    task: int
+    scores: list[float]
+
+
+class StatementPredictions(_Model):
+    """Per-statement test-split scores of one probe in one domain, for every task (ids row-aligned)."""
+
+    domain: str
+    probe: str
+    ids: list[str]
+    kinds: list[str]
+    tasks: list[TaskPredictions]
+
+
+class ProtocolReport(_Model):
+    """Everything the probe stage computed for one model: the input of the result file."""
+
+    mode: Literal["fixed", "faithful"]
+    seed: int
+    n_bootstrap: int
+    confidence: float
+    conformal_alpha: float
+    probes: list[str]
+    layer_choice: Literal["given", "auto"]
+    layers: dict[str, int]
+    sweeps: list[LayerSweep]
+    noise: list[NoiseInfo]
+    results: list[DomainProbeReport]
+    geometry: list[GeometryReport]
+    predictions: list[StatementPredictions]
+    timings: dict[str, float]
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """One row per (domain, probe, task): the headline numbers, flat (for tables and CSV)."""
+        rows = []
+        for rep in self.results:
+            for t in rep.tasks:
+                f = t.flips
+                rows.append(
+                    {
+                        "domain": rep.domain,
+                        "probe": rep.probe,
+                        "layer": rep.layer,
+                        "task": t.task,
+                        "task_name": t.task_name,
+                        "retraction_rate_base": f.retraction_rate_base.estimate if f else None,
+                        "retraction_rate_base_low": f.retraction_rate_base.low if f else None,
+                        "retraction_rate_base_high": f.retraction_rate_base.high if f else None,
+                        "retraction_rate_all": f.retraction_rate_all.estimate if f else None,
+                        "expansion_rate_base": f.expansion_rate_base.estimate if f else None,
+                        "expansion_rate_all": f.expansion_rate_all.estimate if f else None,
+                        "retraction_count": f.retraction_count if f else None,
+                        "expansion_count": f.expansion_count if f else None,
+                        "rotation_cosine": t.rotation_cosine,
+                        "bias_shift": t.bias_shift,
+                        "accuracy": t.quality.accuracy.estimate,
+                        "roc_auc": t.quality.roc_auc.estimate,
+                        "average_precision": t.quality.average_precision.estimate,
+                        "average_precision_low": t.quality.average_precision.low,
+                        "average_precision_high": t.quality.average_precision.high,
+                        "mcc": t.quality.mcc.estimate,
+                        "abstention_rate": t.conformal.abstention_rate,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def predictions_frame(self) -> pd.DataFrame:
+        """One row per (domain, probe, task, test statement): id, kind, score, prediction."""
+        frames = []
+        for p in self.predictions:
+            for t in p.tasks:
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "domain": p.domain,
+                            "probe": p.probe,
+                            "task": t.task,
+                            "id": p.ids,
+                            "kind": p.kinds,
+                            "score": t.scores,
+                            "prediction": [s > 0 for s in t.scores],
+                        }
+                    )
+                )
+        cols = ["domain", "probe", "task", "id", "kind", "score", "prediction"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
