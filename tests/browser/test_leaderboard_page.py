@@ -259,3 +259,16 @@ def test_layout_has_no_page_overflow_and_screenshot(browser, board, width):
         assert pg.errors == [] and pg.blocked == []
     finally:
         pg.close()
+
+
+def test_empty_board_page(browser, tmp_path):
+    (tmp_path / "results").mkdir()
+    write_leaderboard(build_leaderboard(tmp_path / "results"), tmp_path / "out")
+    pg = Page(browser)
+    try:
+        pg.page.goto((tmp_path / "out" / "index.html").as_uri())
+        assert pg.page.text_content("#board-info") == "No scored models yet."
+        assert pg.models() == []
+        assert pg.errors == [] and pg.blocked == []
+    finally:
+        pg.close()
