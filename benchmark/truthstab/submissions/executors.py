@@ -160,12 +160,10 @@ class RayExecutor:
     ) -> None:
         if num_gpus < 0 or num_cpus < 0:
             raise SubmissionError("--gpus-per-task must be zero or more")
-        self.address, self.num_gpus, self.num_cpus, self.max_in_flight = (
-            address,
-            num_gpus,
-            num_cpus,
-            max_in_flight,
-        )
+        self.address = address
+        self.num_gpus = num_gpus
+        self.num_cpus = num_cpus
+        self.max_in_flight = max_in_flight  # 0: as many as the cluster's GPUs (or CPUs) allow
 
     def _connect(self):
         try:
