@@ -70,3 +70,15 @@ def test_gpu_tasks_on_a_cluster_without_gpus_are_refused_clearly(tmp_path, local
         run_queue(tmp_path, executor=RayExecutor(num_gpus=1), score_request=_remote_scorer)
     assert (tmp_path / request.relpath).exists()
     assert json.loads((tmp_path / request.relpath).read_text())["status"] == "PENDING"
+
+
+def test_cli_ray_executor_reports_a_missing_gpu_in_one_line(tmp_path, local_ray):
+    from click.testing import CliRunner
+
+    from truthstab.cli import main
+
+    make_request(tmp_path, "m")
+    args = ["queue", "run", "--submissions", str(tmp_path), "--executor", "ray", "--gpus-per-task", "1"]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code != 0 and run.output.count("\n") == 1
+    assert "no GPU for tasks asking 1.0" in run.output and "--gpus-per-task 0" in run.output
