@@ -85,7 +85,7 @@ def sweep_curves(
     """Calibration-split average precision of the baseline probe per layer, chosen layer marked."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for domain in sorted(curves):
-        values = np.asarray(curves[domain], dtype=float)
+        values = np.array([np.nan if v is None else v for v in curves[domain]], dtype=float)
         line = ax.plot(np.arange(len(values)), values, marker=".", label=domain)[0]
         if domain in chosen and 0 <= chosen[domain] < len(values):
             ax.scatter([chosen[domain]], [values[chosen[domain]]], s=80, color=line.get_color(), zorder=3)

@@ -125,7 +125,7 @@ class ProtocolRecord(_Model):
     primary_probe: str
     layer_policy: str
     layers: dict[str, int]
-    sweep_curves: dict[str, list[float]] = Field(default_factory=dict)
+    sweep_curves: dict[str, list[float | None]] = Field(default_factory=dict)
     seed: int
     seeds: dict[str, int] = Field(default_factory=dict)
     n_bootstrap: int

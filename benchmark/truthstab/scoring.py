@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from truthstab.errors import ProbeError, TruthstabError
+from truthstab.errors import ProbeError
 from truthstab.results import Result
 
 PROBE_NAMES = ("sawmil", "mean-diff", "logistic")
@@ -148,14 +148,225 @@ def check_probes(probes: list[str]) -> None:
             raise ProbeError(f"unknown probe {name!r}: use {', '.join(PROBE_NAMES)} or module:Class")
 
 
-__all__ = ["ScoreConfig", "ScoreOutput", "TruthstabError", "score"]
+def _load_frames(config: ScoreConfig):
+    """The release and its statements per domain (optionally capped per kind and split, seeded)."""
+    from truthstab.data.registry import get_release, load_frame
+    from truthstab.errors import DatasetError
+
+    release = get_release(config.dataset)
+    domains = config.domains or list(release.domains)
+    unknown = sorted(set(domains) - set(release.domains))
+    if unknown:
+        raise DatasetError(
+            f"release {release.ref} has no domain(s) {unknown}; it has {sorted(release.domains)}"
+        )
+    frames = {}
+    for domain in domains:
+        frame = load_frame(release.ref, domain=domain)
+        if config.max_per_kind:
+            # A seeded per-(kind, split) sample: a quick run keeps every kind and split represented.
+            frame = (
+                frame.groupby(["kind", "split"], group_keys=False, sort=True)
+                .apply(lambda g: g.sample(n=min(len(g), config.max_per_kind), random_state=config.seed))
+                .sort_values("id")
+                .reset_index(drop=True)
+            )
+        frames[domain] = frame
+    return release, frames
+
+
+def _choose_layers(config: ScoreConfig, spec, info) -> tuple[str, list[int] | None, dict[str, int] | None]:
+    """(policy, layers to extract or None for all, fixed layer per domain or None to sweep)."""
+    wanted = parse_layers(config.layers)
+    if wanted == "auto":
+        return "auto", None, None
+    if wanted == "paper":
+        if info is None or not info.paper_layers:
+            raise ProbeError(
+                f"--layers paper needs a model from the paper's table (method.md §10); {spec.id} is not one: "
+                "use --layers auto or an explicit list"
+            )
+        return "paper", sorted(set(info.paper_layers.values())), dict(info.paper_layers)
+    bad = [layer for layer in wanted if not 0 <= layer < spec.n_layers]
+    if bad:
+        raise ProbeError(f"layer(s) {bad} out of range: {spec.id} has decoder blocks 0-{spec.n_layers - 1}")
+    if len(wanted) == 1:
+        return "given", wanted, None
+    return "sweep-list", sorted(set(wanted)), None
+
+
+def _sweep_curves(curves: dict, n_layers: int) -> dict[str, list[float | None]]:
+    """Calibration AP per decoder block (None where a block was not swept), per domain."""
+    out = {}
+    for domain, sweep in sorted(curves.items()):
+        values: list[float | None] = [None] * n_layers
+        for layer, value in zip(sweep.layers, sweep.scores, strict=True):
+            values[layer] = None if value is None else float(value)
+        out[domain] = values
+    return out
+
+
+def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None] | None) -> ScoreOutput:
+    """The stages of :func:`score`, timed."""
+    import numpy as np
+
+    from truthstab.activations.store import ActivationStore
+    from truthstab.activations.types import ActivationSet
+    from truthstab.figures import cosine_heatmap, flip_bars, sweep_curves, wasserstein_heatmaps
+    from truthstab.headline import compute_headline
+    from truthstab.models.loading import load_model
+    from truthstab.models.registry import resolve_alias
+    from truthstab.protocol import run_protocol, select_layers
+    from truthstab.provenance import environment_record, harness_record
+    from truthstab.report import report_card
+    from truthstab.results import DatasetRecord, ModelRecord, ProtocolRecord, write_result
+    from truthstab.run_layout import FIGURES_DIR, PREDICTIONS_FILE, REPORT_FILE, RESULT_FILE, run_dir, run_tag
+
+    needs_bags = "sawmil" in config.probes
+    timer = StageTimer(6 + needs_bags, echo)
+    with timer.stage("dataset"):
+        release, frames = _load_frames(config)
+    with timer.stage("model"):
+        loaded = load_model(
+            config.model,
+            revision=config.revision,
+            dtype=config.dtype,
+            device=config.device,
+            trust_remote_code=config.trust_remote_code,
+            chat_template=config.chat_template,
+        )
+        spec = loaded.spec
+    policy, extract_layers, fixed = _choose_layers(config, spec, resolve_alias(config.model))
+    store = ActivationStore(config.cache_dir)
+    batch = "auto" if config.batch_size == "auto" else int(config.batch_size)
+
+    def activations(domain: str, layers, bag_layers=()) -> ActivationSet:
+        return store.get_or_extract(
+            loaded,
+            frames[domain],
+            release.sha256,
+            domain,
+            layers=layers,
+            bag_layers=bag_layers,
+            batch_size=batch,
+            progress=progress,
+        )
+
+    with timer.stage("activations"):
+        acts = {d: activations(d, extract_layers) for d in frames}
+    with timer.stage("layer choice"):
+        chosen, curves = select_layers(acts, config.seed, config.protocol)
+        if fixed is not None:
+            chosen = {d: fixed[d] for d in frames}
+        elif policy == "given":
+            chosen = {d: extract_layers[0] for d in frames}
+    if needs_bags:
+        with timer.stage("token bags"):
+            for d in frames:
+                bagged = activations(d, [chosen[d]], [chosen[d]])
+                acts[d] = ActivationSet(
+                    statements=acts[d].statements,
+                    layers=acts[d].layers,
+                    last=acts[d].last,
+                    mean=acts[d].mean,
+                    bags=bagged.bags,
+                    meta=acts[d].meta,
+                )
+    with timer.stage("probes and metrics"):
+        report = run_protocol(
+            acts,
+            config.probes,
+            layers=chosen,
+            mode=config.protocol,
+            seed=config.seed,
+            n_bootstrap=config.n_bootstrap,
+            sweep=False,
+            progress=progress,
+        )
+    with timer.stage("result"):
+        predictions = report.predictions_frame()
+        predictions.insert(4, "split", "test")
+        probe = primary_probe([str(p) for p in config.probes])
+        headline, draws = compute_headline(predictions, probe, n_boot=config.n_bootstrap, seed=config.seed)
+        if spec.quantization_note:
+            headline.warnings.append(f"weights: {spec.quantization_note}")
+        tag = run_tag(release.name, release.version, config.protocol, spec.dtype)
+        final = run_dir(config.out, spec.id, spec.revision_sha, tag)
+        tmp = new_tmp_dir(final.parent, tag)
+        try:
+            sweeps = _sweep_curves(curves, spec.n_layers)
+            result = Result(
+                created_at=now_utc(),
+                model=ModelRecord(**spec.model_dump()),
+                dataset=DatasetRecord(
+                    name=release.name, version=release.version, sha256=release.sha256, domains=sorted(frames)
+                ),
+                harness=harness_record(),
+                protocol=ProtocolRecord(
+                    mode=config.protocol,
+                    probes=[str(p) for p in config.probes],
+                    primary_probe=probe,
+                    layer_policy=policy,
+                    layers=dict(sorted(chosen.items())),
+                    sweep_curves=sweeps,
+                    seed=config.seed,
+                    seeds={"protocol": config.seed, "bootstrap": config.seed},
+                    n_bootstrap=config.n_bootstrap,
+                    batch_size=config.batch_size,
+                    padding_side=str(getattr(loaded.tokenizer, "padding_side", "right")),
+                    pooling="statement tokens: last token and mean; sAwMIL bags of all statement tokens",
+                    options={
+                        "max_per_kind": config.max_per_kind,
+                        "domains": sorted(frames),
+                        "chat_template": config.chat_template,
+                    },
+                ),
+                environment=environment_record(spec.device),
+                timings={**timer.timings, **{f"protocol.{k}": v for k, v in report.timings.items()}},
+                headline=headline,
+                headline_bootstrap=draws,
+                metrics=report.model_dump(mode="json", exclude={"predictions"}),
+                predictions_file=PREDICTIONS_FILE,
+            )
+            predictions.to_parquet(tmp / PREDICTIONS_FILE, index=False)
+            table = report.metrics_frame().rename(
+                columns={
+                    "retraction_rate_base": "retraction",
+                    "retraction_rate_base_low": "retraction_low",
+                    "retraction_rate_base_high": "retraction_high",
+                    "expansion_rate_base": "expansion",
+                    "rotation_cosine": "cosine",
+                }
+            )
+            table["expansion_low"] = table["expansion_high"] = table["expansion"]
+            fig_dir = tmp / FIGURES_DIR
+            figures = flip_bars(table, probe, fig_dir) + cosine_heatmap(table, fig_dir)
+            figures += sweep_curves(sweeps, chosen, fig_dir)
+            kinds_matrices = {}
+            for g in report.geometry:
+                kinds = sorted({k for pair in g.distances for k in (pair.a, pair.b)})
+                m = np.zeros((len(kinds), len(kinds)))
+                for pair in g.distances:
+                    i, j = kinds.index(pair.a), kinds.index(pair.b)
+                    m[i, j] = m[j, i] = pair.distance
+                kinds_matrices[g.domain] = (kinds, m)
+            figures += wasserstein_heatmaps(kinds_matrices, fig_dir)
+            result.figures = sorted(str(p.relative_to(tmp)) for p in figures)
+            write_result(result, tmp / RESULT_FILE)
+            (tmp / REPORT_FILE).write_text(report_card(result), encoding="utf-8")
+            replace_dir(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return ScoreOutput(result_path=final / RESULT_FILE, run_dir=final, result=result)
+
+
+__all__ = ["ScoreConfig", "ScoreOutput", "score"]
 
 
 def score(
     config: ScoreConfig, progress: bool = True, echo: Callable[[str], None] | None = print
 ) -> ScoreOutput:
     """Score one model on one release and write its result folder; see the module docstring."""
-    from truthstab.score_pipeline import run_pipeline  # heavy imports (torch) only when scoring
-
     check_probes(config.probes)
     return run_pipeline(config, progress=progress, echo=echo)
