@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from pydantic import ValidationError
 
 from truthstab import __version__
 from truthstab.errors import TruthstabError
@@ -19,6 +20,11 @@ class _Group(click.Group):
         except TruthstabError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except ValidationError as exc:  # an option that click let through but the config model refuses
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "input"
+            click.echo(f"error: invalid {where}: {first['msg']}", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=_Group)
@@ -39,3 +45,7 @@ main.add_command(datasets_group)
 from truthstab.commands.leaderboard import leaderboard as leaderboard_group  # noqa: E402
 
 main.add_command(leaderboard_group)
+from truthstab.commands.score import results_group, score_command  # noqa: E402
+
+main.add_command(score_command)
+main.add_command(results_group)

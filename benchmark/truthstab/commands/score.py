@@ -1,0 +1,84 @@
+"""`truthstab score` and `truthstab results show|compare`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from truthstab.results import dump_result, read_result
+from truthstab.scoring import PROBE_NAMES, ScoreConfig, score
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@click.command("score")
+@click.argument("model", default="smollm2-135m")
+@click.option("--revision", default=None, help="Hub revision (branch, tag or sha); resolved to a commit sha.")
+@click.option("--dataset", default="truthstab", show_default=True, help="Release NAME[@VERSION].")
+@click.option("--probes", default=",".join(PROBE_NAMES), show_default=True, help="Comma-separated probes.")
+@click.option("--layers", default="auto", show_default=True, help="auto | paper | comma-separated layers.")
+@click.option("--protocol", type=click.Choice(["fixed", "faithful"]), default="fixed", show_default=True)
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N].")
+@click.option("--batch-size", default="auto", show_default=True, help="auto or a positive integer.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--bootstrap", "n_bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples."
+)
+@click.option("--domains", default=None, help="Comma-separated domains (default: all of the release).")
+@click.option(
+    "--max-per-kind", type=int, default=None, help="Cap statements per domain, kind and split (quick runs)."
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="Activation cache root.")
+@click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True)
+@click.option(
+    "--trust-remote-code", is_flag=True, help="Run model code from the Hub (only for models you trust)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result JSON instead of the report card.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def score_command(as_json: bool, quiet: bool, probes: str, domains: str | None, **options) -> None:
+    """Score MODEL (alias, Hub id or local folder) for representational stability of truth."""
+    config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
+    echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
+    output = score(config, progress=not (quiet or as_json), echo=echo)
+    if as_json:
+        click.echo(dump_result(output.result), nl=False)
+        return
+    from truthstab.report import report_card
+
+    click.echo(report_card(output.result))
+    click.echo(f"result: {output.result_path}")
+
+
+@click.group("results")
+def results_group() -> None:
+    """Read result files."""
+
+
+@results_group.command("show")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the headline as JSON.")
+def show_command(path: Path, as_json: bool) -> None:
+    """Print the report card of a result file."""
+    from truthstab.report import report_card
+
+    result = read_result(path)
+    if as_json:
+        click.echo(json.dumps(result.headline.model_dump(mode="json"), indent=1, sort_keys=True))
+    else:
+        click.echo(report_card(result), nl=False)
+
+
+@results_group.command("compare")
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path))
+def compare_command(a: Path, b: Path) -> None:
+    """Put two results side by side: differences and whether their CIs overlap."""
+    from truthstab.report import compare
+
+    click.echo(compare(read_result(a), read_result(b)), nl=False)
