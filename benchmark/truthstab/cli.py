@@ -49,3 +49,7 @@ from truthstab.commands.score import results_group, score_command  # noqa: E402
 
 main.add_command(score_command)
 main.add_command(results_group)
+from truthstab.commands import activations as activations_commands  # noqa: E402
+
+main.add_command(activations_commands.activations)
+main.add_command(activations_commands.cache)

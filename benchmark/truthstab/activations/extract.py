@@ -94,6 +94,8 @@ def extract_activations(
     if padding_side not in ("left", "right"):
         raise ActivationError(f"padding_side must be left or right, not {padding_side!r}")
     wanted = sorted(set(pooled) | set(bag_set))
+    if not wanted:
+        raise ActivationError("no layers asked for: give layers, bag layers, or both")
     encoded = encode_statements(loaded, texts, use_shared_prefix=prefix_cache and not loaded.spec.is_encoder)
     runner = _Runner(loaded, wanted, encoded.shared_prefix, padding_side)
     order = sorted(range(len(texts)), key=lambda i: -len(encoded.ids[i]))
