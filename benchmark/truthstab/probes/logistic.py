@@ -7,6 +7,8 @@ more than one fit). Inputs are expected standardised.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegressionCV
@@ -46,7 +48,10 @@ class LogisticProbe(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=1e-4,
         )
-        model.fit(x, yb.astype(int))
+        with warnings.catch_warnings():
+            # scikit-learn 1.8+ announces changes of defaults we do not rely on (l1_ratios, fitted attributes).
+            warnings.simplefilter("ignore", FutureWarning)
+            model.fit(x, yb.astype(int))
         self.C_ = float(np.ravel(model.C_)[0])
         self.coef_ = np.asarray(model.coef_, dtype=np.float64)
         self.intercept_ = np.asarray(model.intercept_, dtype=np.float64)
