@@ -22,6 +22,7 @@ Speed without changing the numbers:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -96,7 +97,7 @@ def extract_activations(
     wanted = sorted(set(pooled) | set(bag_set))
     if not wanted:
         raise ActivationError("no layers asked for: give layers, bag layers, or both")
-    encoded = encode_statements(loaded, texts, use_shared_prefix=prefix_cache and not loaded.spec.is_encoder)
+    encoded = encode_statements(loaded, texts, use_shared_prefix=prefix_cache)
     runner = _Runner(loaded, wanted, encoded.shared_prefix, padding_side)
     order = sorted(range(len(texts)), key=lambda i: -len(encoded.ids[i]))
     dim = loaded.spec.hidden_size
@@ -161,7 +162,8 @@ def encode_statements(loaded: LoadedModel, texts: list[str], use_shared_prefix: 
         ids.append(seq[:end_of_input])
         starts.append(inside[0])
         ends.append(inside[-1] + 1)
-    shared = _shared_prefix(ids, starts) if use_shared_prefix else []
+    # an encoder's prefix tokens attend to the statement, so they cannot be computed once for all
+    shared = _shared_prefix(ids, starts) if use_shared_prefix and not loaded.spec.is_encoder else []
     if shared:
         cut = len(shared)
         ids = [seq[cut:] for seq in ids]
@@ -203,6 +205,9 @@ class _Runner:
         self.device = next(self.model.parameters()).device
         self.blocks = decoder_blocks(self.model)
         self.captured: dict[int, torch.Tensor] = {}
+        # transformers 5.x renamed ``past_key_values`` to ``cache``; older releases know only the former
+        params = inspect.signature(self.model.forward).parameters
+        self.cache_kwarg = "cache" if "cache" in params else "past_key_values"
         self.prefix_kv = self._run_prefix(shared_prefix) if shared_prefix else None
         self.prefix_len = len(shared_prefix)
 
@@ -221,7 +226,7 @@ class _Runner:
         kwargs = {}
         if self.prefix_kv is not None:
             mask = torch.cat([torch.ones((len(ids), self.prefix_len), dtype=torch.long), mask], dim=1)
-            kwargs = {"past_key_values": self._expanded_cache(len(ids)), "use_cache": True}
+            kwargs = {self.cache_kwarg: self._expanded_cache(len(ids)), "use_cache": True}
         states = self._forward(input_ids, mask, positions, kwargs, stop=True)
         return states, spans
 
@@ -233,7 +238,7 @@ class _Runner:
         ids = torch.tensor([prefix])
         positions = torch.arange(len(prefix)).unsqueeze(0)
         self._forward(
-            ids, torch.ones_like(ids), positions, {"past_key_values": cache, "use_cache": True}, stop=False
+            ids, torch.ones_like(ids), positions, {self.cache_kwarg: cache, "use_cache": True}, stop=False
         )
         return [(layer.keys, layer.values) for layer in cache.layers if layer.is_initialized]
 
