@@ -1,0 +1,118 @@
+"""Fictional ("familiar neither") statements from the curated tables of well-known fiction.
+
+Each table row is one in-fiction fact (subject, object, universe, work, medium). Per fact we state the
+affirmative (in-fiction true) and negated (in-fiction false) form, and per fact one in-fiction false
+pairing with another object of the same universe and relation (affirmative false, negated true), so
+the statements are balanced by ``fiction_truth``. The correct objects of a subject are the transitive
+closure of the table inside its universe (Hobbiton is in the Shire, the Shire is in Eriador, so
+"Hobbiton is located in Eriador" is never used as a false pairing); synonyms count both ways.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from truthstab.data.build.facts import Pairing, entity_key, statement_rows
+from truthstab.data.build.medicine import SOURCES_DIR, file_sha256, read_table
+from truthstab.data.build.splits import random_split
+from truthstab.data.schema import Relation
+
+PAIR_COLUMNS = ("subject", "object", "universe", "work", "medium")
+TABLES: dict[str, tuple[str, str | None]] = {
+    # domain -> (file, fixed relation or None when the table has a relation column)
+    "cities": ("fictional_cities.csv", Relation.LOCATED_IN.value),
+    "medicine": ("fictional_medicine.csv", Relation.INDICATED_FOR.value),
+    "definitions": ("fictional_definitions.csv", None),
+}
+
+
+@dataclass(frozen=True)
+class FictionalRow:
+    relation: str
+    subject: str
+    object: str
+    universe: str
+    work: str
+    medium: str
+
+
+def read_fiction(domain: str, sources_dir: Path = SOURCES_DIR) -> tuple[list[FictionalRow], str]:
+    """The rows of a domain's fiction table and the table's sha256."""
+    name, relation = TABLES[domain]
+    columns = PAIR_COLUMNS if relation else ("relation", *PAIR_COLUMNS)
+    path = sources_dir / name
+    rows = [
+        FictionalRow(
+            relation or r["relation"], r["subject"], r["object"], r["universe"], r["work"], r["medium"]
+        )
+        for r in read_table(path, columns)
+    ]
+    return rows, file_sha256(path)
+
+
+def _closure(rows: list[FictionalRow]) -> dict[tuple[str, str, str], set[str]]:
+    """(universe, relation family, subject key) -> keys of every object true of it in the fiction."""
+    edges: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in rows:
+        # instance_of and type_of chain ("X is a Y", "Y is a type of Z" -> X is a Z): one family.
+        family = "isa" if row.relation in ("instance_of", "type_of") else row.relation
+        graph = edges[(row.universe, family)]
+        graph[entity_key(row.subject)].add(entity_key(row.object))
+        if row.relation == Relation.SYNONYM_OF.value:
+            graph[entity_key(row.object)].add(entity_key(row.subject))
+    out: dict[tuple[str, str, str], set[str]] = {}
+    for (universe, family), graph in edges.items():
+        for start in graph:
+            seen: set[str] = set()
+            stack = list(graph[start])
+            while stack:
+                node = stack.pop()
+                if node not in seen:
+                    seen.add(node)
+                    stack.extend(graph.get(node, ()))
+            out[(universe, family, start)] = seen - {start}
+    return out
+
+
+def _family(relation: str) -> str:
+    return "isa" if relation in ("instance_of", "type_of") else relation
+
+
+def fictional_rows(domain: str, rows: list[FictionalRow], seed: int) -> list[dict]:
+    """Statement rows (split assigned) for a domain's fiction table."""
+    rng = random.Random(seed)
+    closure = _closure(rows)
+    objects_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    correct_names: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if row.object not in objects_of[(row.universe, row.relation)]:
+            objects_of[(row.universe, row.relation)].append(row.object)
+        correct_names[(row.universe, row.relation, row.subject)].add(row.object)
+    pairings: list[Pairing] = []
+    for row in sorted(set(rows), key=lambda r: (r.universe, r.relation, r.subject, r.object)):
+        true_keys = closure.get((row.universe, _family(row.relation), entity_key(row.subject)), set())
+        correct = tuple(sorted(correct_names[(row.universe, row.relation, row.subject)]))
+        source = f"{row.work} ({row.medium})"
+        pairings.append(Pairing(row.relation, row.subject, row.object, correct, True, source, ""))
+        candidates = sorted(
+            o
+            for o in objects_of[(row.universe, row.relation)]
+            if entity_key(o) not in true_keys and entity_key(o) != entity_key(row.subject)
+        )
+        if candidates:
+            false_obj = rng.choice(candidates)
+            pairings.append(Pairing(row.relation, row.subject, false_obj, correct, False, source, ""))
+    out: list[dict] = []
+    seen: set[str] = set()
+    for pairing in pairings:
+        for statement in statement_rows(domain, pairing, "fictional"):
+            if statement["id"] not in seen:  # one false object may be drawn twice for a subject
+                seen.add(statement["id"])
+                out.append(statement)
+    splits = random_split(len(out), [r["fiction_truth"] for r in out], seed)
+    for statement, split in zip(out, splits, strict=True):
+        statement["split"] = split
+    return out

@@ -1,0 +1,158 @@
+"""Open WordNet 3.0 with NLTK from Debian's database files, offline.
+
+NLTK reads WordNet from ``<NLTK_DATA>/corpora/wordnet/``. Debian's ``wordnet-base`` and
+``wordnet-sense-index`` packages install the same Princeton database in ``/usr/share/wordnet`` but
+without the ``lexnames`` file NLTK needs (it names the 45 lexicographer files). This module copies the
+database into a cache folder, writes ``lexnames`` from the fixed WordNet 3.0 list, and opens the reader
+there. Copies rather than symlinks: NLTK refuses paths that resolve outside its data folders.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+from truthstab.errors import DatasetError
+
+#: Where Debian's packages put the database.
+DEBIAN_WORDNET_DIR = Path("/usr/share/wordnet")
+
+#: The files NLTK's WordNetCorpusReader opens (index.sense and cntlist.rev are optional but used).
+_DATABASE_FILES: tuple[str, ...] = tuple(
+    [f"{kind}.{pos}" for kind in ("data", "index") for pos in ("noun", "verb", "adj", "adv")]
+    + [f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv")]
+)
+_OPTIONAL_FILES: tuple[str, ...] = ("index.sense", "cntlist.rev")
+
+#: WordNet 3.0's lexicographer files (lexnames(5WN)): number, name, syntactic category.
+LEXNAMES: tuple[tuple[str, int], ...] = (
+    ("adj.all", 3),
+    ("adj.pert", 3),
+    ("adv.all", 4),
+    ("noun.Tops", 1),
+    ("noun.act", 1),
+    ("noun.animal", 1),
+    ("noun.artifact", 1),
+    ("noun.attribute", 1),
+    ("noun.body", 1),
+    ("noun.cognition", 1),
+    ("noun.communication", 1),
+    ("noun.event", 1),
+    ("noun.feeling", 1),
+    ("noun.food", 1),
+    ("noun.group", 1),
+    ("noun.location", 1),
+    ("noun.motive", 1),
+    ("noun.object", 1),
+    ("noun.person", 1),
+    ("noun.phenomenon", 1),
+    ("noun.plant", 1),
+    ("noun.possession", 1),
+    ("noun.process", 1),
+    ("noun.quantity", 1),
+    ("noun.relation", 1),
+    ("noun.shape", 1),
+    ("noun.state", 1),
+    ("noun.substance", 1),
+    ("noun.time", 1),
+    ("verb.body", 2),
+    ("verb.change", 2),
+    ("verb.cognition", 2),
+    ("verb.communication", 2),
+    ("verb.competition", 2),
+    ("verb.consumption", 2),
+    ("verb.contact", 2),
+    ("verb.creation", 2),
+    ("verb.emotion", 2),
+    ("verb.motion", 2),
+    ("verb.perception", 2),
+    ("verb.possession", 2),
+    ("verb.social", 2),
+    ("verb.stative", 2),
+    ("verb.weather", 2),
+    ("adj.ppl", 3),
+)
+
+_MISSING_HINT = (
+    "install them with `sudo apt-get install wordnet-base wordnet-sense-index` "
+    "(or, on a networked machine, run python -c 'import nltk; nltk.download(\"wordnet\")' and pass "
+    "that folder's corpora/wordnet as the source)"
+)
+
+
+def lexnames_text() -> str:
+    """The ``lexnames`` file content: one 'NN<TAB>name<TAB>category' line per lexicographer file."""
+    return "".join(f"{i:02d}\t{name}\t{cat}\n" for i, (name, cat) in enumerate(LEXNAMES))
+
+
+def default_cache_dir() -> Path:
+    """The user cache folder for truthstab (``$TRUTHSTAB_CACHE`` or ``$XDG_CACHE_HOME/truthstab``)."""
+    if os.environ.get("TRUTHSTAB_CACHE"):
+        return Path(os.environ["TRUTHSTAB_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "truthstab"
+
+
+def prepare_nltk_data(source: Path = DEBIAN_WORDNET_DIR, cache_dir: Path | None = None) -> Path:
+    """Make ``<cache>/nltk_data/corpora/wordnet`` from the database in ``source``; return nltk_data.
+
+    Idempotent: files already copied with the same size are kept. Raises DatasetError naming the
+    packages to install when the database is missing.
+    """
+    missing = [f for f in _DATABASE_FILES if not (source / f).is_file()]
+    if missing:
+        raise DatasetError(f"WordNet 3.0 database files {missing} not found in {source}: {_MISSING_HINT}")
+    nltk_data = (cache_dir or default_cache_dir()) / "nltk_data"
+    target = nltk_data / "corpora" / "wordnet"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in _DATABASE_FILES + _OPTIONAL_FILES:
+        src = source / name
+        dst = target / name
+        if not src.is_file() or (dst.is_file() and dst.stat().st_size == src.stat().st_size):
+            continue
+        _atomic_copy(src, dst)
+    lexnames = target / "lexnames"
+    if not lexnames.is_file() or lexnames.read_text() != lexnames_text():
+        _atomic_write(lexnames, lexnames_text())
+    return nltk_data
+
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def open_wordnet(source: Path = DEBIAN_WORDNET_DIR, cache_dir: Path | None = None):
+    """An NLTK ``WordNetCorpusReader`` over WordNet 3.0 (no multilingual data), offline.
+
+    Raises DatasetError if the database is missing or is not version 3.0.
+    """
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    nltk_data = prepare_nltk_data(source, cache_dir)
+    if str(nltk_data) not in nltk.data.path:
+        nltk.data.path.insert(0, str(nltk_data))  # NLTK only opens files under its data path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "multilingual functions are not available": we need none
+        reader = WordNetCorpusReader(str(nltk_data / "corpora" / "wordnet"), None)
+    version = reader.get_version()
+    if version != "3.0":
+        raise DatasetError(f"WordNet in {source} is version {version}, not 3.0: {_MISSING_HINT}")
+    return reader
