@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 
 class LogisticProbe(ClassifierMixin, BaseEstimator):
@@ -48,7 +49,8 @@ class LogisticProbe(ClassifierMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=1e-4,
         )
-        with warnings.catch_warnings():
+        # One BLAS thread: lbfgs does matrix-vector products, which multi-threaded OpenBLAS slows down.
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             # scikit-learn 1.8+ announces changes of defaults we do not rely on (l1_ratios, fitted attributes).
             warnings.simplefilter("ignore", FutureWarning)
             model.fit(x, yb.astype(int))

@@ -24,6 +24,7 @@ the agreement test and the benchmark only: it is quadratic in the instances.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -84,6 +85,19 @@ def bag_max(vectors: np.ndarray, offsets: np.ndarray, w: np.ndarray, b: float) -
     return np.maximum.reduceat(inst.astype(np.float64), offsets[:-1])
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """Training bags rearranged for the two stages."""
+
+    vectors: np.ndarray  # all instances, in bag order
+    neg: np.ndarray  # instances of negative bags (stage-1 singletons)
+    pos_means: np.ndarray  # mean vector of each positive bag
+    pos_sizes: np.ndarray
+    pos_x: np.ndarray  # instances of positive bags
+    inst_bag_pos: np.ndarray  # per instance: does its bag have label True
+    known: np.ndarray  # per positive-bag instance: is it a known positive (last tokens)
+
+
 class SawmilProbe(ClassifierMixin, BaseEstimator):
     """sAwMIL with a linear kernel, solved in the primal; a scikit-learn estimator on bags.
 
@@ -116,24 +130,33 @@ class SawmilProbe(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ one fit for one C
-    def _fit_one(
-        self, bags: TokenBags, y: np.ndarray, C: float, init: tuple | None = None
-    ) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]]:
-        """Both stages for one C; returns ((w1, b1), (w2, b2))."""
+    def _prepare(self, bags: TokenBags, y: np.ndarray) -> _Prepared:
+        """The C-independent pieces of both stages (computed once per training set, reused along the grid)."""
         lengths = bags.lengths()
         inst_bag_pos = np.repeat(y, lengths)
-        vectors = bags.vectors
-        neg = vectors[~inst_bag_pos]
-        pos_sums = np.add.reduceat(vectors, bags.offsets[:-1], axis=0, dtype=np.float64)[y]
-        pos_means = pos_sums / lengths[y][:, None]
-        stage1 = smil_primal(neg, pos_means, lengths[y], C, self.scale_C, None if init is None else init[0])
-        pos_x = vectors[inst_bag_pos]
-        s_pos = pos_x @ stage1[0].astype(vectors.dtype) + stage1[1]
-        mask = known_positive_mask(lengths, self.n_known_positives)[inst_bag_pos]
-        chosen = select_positive_instances(s_pos, mask, self.eta, self.min_pos_ratio)
-        y_inst = np.where(inst_bag_pos, 0.0, -1.0)
-        y_inst[inst_bag_pos] = np.where(chosen, 1.0, -1.0)
-        stage2 = svm_primal(vectors, y_inst, C, None if init is None else init[1])
+        sums = np.add.reduceat(bags.vectors, bags.offsets[:-1], axis=0, dtype=np.float64)
+        return _Prepared(
+            vectors=bags.vectors,
+            neg=bags.vectors[~inst_bag_pos],
+            pos_means=(sums[y] / lengths[y][:, None]).astype(bags.vectors.dtype),
+            pos_sizes=lengths[y],
+            pos_x=bags.vectors[inst_bag_pos],
+            inst_bag_pos=inst_bag_pos,
+            known=known_positive_mask(lengths, self.n_known_positives)[inst_bag_pos],
+        )
+
+    def _fit_one(
+        self, data: _Prepared, C: float, init: tuple | None = None
+    ) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]]:
+        """Both stages for one C; returns ((w1, b1), (w2, b2))."""
+        stage1 = smil_primal(
+            data.neg, data.pos_means, data.pos_sizes, C, self.scale_C, None if init is None else init[0]
+        )
+        s_pos = data.pos_x @ stage1[0].astype(data.pos_x.dtype) + stage1[1]
+        chosen = select_positive_instances(s_pos, data.known, self.eta, self.min_pos_ratio)
+        y_inst = np.full(len(data.vectors), -1.0)
+        y_inst[data.inst_bag_pos] = np.where(chosen, 1.0, -1.0)
+        stage2 = svm_primal(data.vectors, y_inst, C, None if init is None else init[1])
         return stage1, stage2
 
     def _search_C(self, bags: TokenBags, y: np.ndarray) -> tuple[float, dict[float, float]]:
@@ -142,10 +165,10 @@ class SawmilProbe(ClassifierMixin, BaseEstimator):
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         scores = np.zeros((len(grid), self.cv))
         for f, (tr, va) in enumerate(folds.split(np.zeros(len(y)), y)):
-            train, valid = bags.subset(tr), bags.subset(va)
+            train, valid = self._prepare(bags.subset(tr), y[tr]), bags.subset(va)
             init = None
             for i, C in enumerate(grid):
-                init = self._fit_one(train, y[tr], C, init)
+                init = self._fit_one(train, C, init)
                 w2, b2 = init[1]
                 scores[i, f] = average_precision(y[va], bag_max(valid.vectors, valid.offsets, w2, b2))
         mean = scores.mean(axis=1)
@@ -171,7 +194,7 @@ class SawmilProbe(ClassifierMixin, BaseEstimator):
             self.C_, self.cv_scores_ = self._search_C(bags, yb)
         else:
             self.C_, self.cv_scores_ = float(self.C), {}
-        (w1, b1), (w2, b2) = self._fit_one(bags, yb, self.C_)
+        (w1, b1), (w2, b2) = self._fit_one(self._prepare(bags, yb), self.C_)
         self.smil_coef_, self.smil_intercept_ = w1, b1
         self.coef_ = w2[None, :]
         self.intercept_ = np.array([b2])
