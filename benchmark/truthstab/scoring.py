@@ -162,7 +162,7 @@ def _load_frames(config: ScoreConfig):
         )
     frames = {}
     for domain in domains:
-        frame = load_frame(release.ref, domain=domain)
+        frame = load_frame(release, domain=domain)
         if config.max_per_kind:
             # A seeded per-(kind, split) sample: a quick run keeps every kind and split represented.
             frame = (

@@ -1,0 +1,139 @@
+"""End to end: `truthstab score` on a tiny random model and a small release, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from release_helpers import write_tiny
+from truthstab.cli import main
+from truthstab.results import read_result
+
+VOLATILE = {"created_at", "timings"}
+
+
+@pytest.fixture(scope="module")
+def release_dir(tmp_path_factory) -> Path:
+    return write_tiny(tmp_path_factory.mktemp("rel"), name="tiny", version="0.0.1", per=8)
+
+
+def _score(model_dir: Path, release: Path, out: Path, cache: Path, *extra: str):
+    args = ["score", str(model_dir), "--dataset", str(release), "--out", str(out), "--cache-dir", str(cache)]
+    args += ["--bootstrap", "40", "--batch-size", "8", "--quiet", *extra]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _strip_times(value):
+    """The JSON with every timing and timestamp removed (they are the only things allowed to differ)."""
+    if isinstance(value, dict):
+        return {k: _strip_times(v) for k, v in value.items() if k not in VOLATILE and k != "fit_seconds"}
+    if isinstance(value, list):
+        return [_strip_times(v) for v in value]
+    return value
+
+
+def _stable(path: Path) -> dict:
+    return _strip_times(json.loads(path.read_text()))
+
+
+@pytest.fixture(scope="module")
+def scored(tiny_llama_dir, release_dir, tmp_path_factory):
+    out, cache = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("cache")
+    first = _score(tiny_llama_dir, release_dir, out, cache)
+    paths = sorted(out.rglob("result.json"))
+    assert len(paths) == 1
+    return first, paths[0], out, cache
+
+
+def test_result_validates_and_is_laid_out_by_model_and_sha(scored):
+    cli_out, path, out, _ = scored
+    result = read_result(path)
+    assert path.parent.parent.name == result.model.revision_sha
+    assert path.parent.name == f"tiny-0.0.1_fixed_{result.model.dtype}"
+    assert path.parent.parent.parent.name.startswith("local__")
+    assert "truthstab report card" in cli_out.output and "truth stability" in cli_out.output
+    assert (path.parent / "report.md").read_text().startswith("truthstab report card")
+    for fig in result.figures:
+        assert (path.parent / fig).stat().st_size > 0
+    assert {Path(f).stem for f in result.figures} >= {
+        "flip_rates",
+        "boundary_cosine",
+        "layer_sweep",
+        "kind_wasserstein",
+    }
+    assert result.protocol.primary_probe == "sawmil" and result.headline.probe == "sawmil"
+    assert set(result.protocol.layers) == {"cities", "medicine", "definitions"}
+    assert result.dataset.name == "tiny" and len(result.dataset.sha256) == 64
+    assert not list(out.rglob(".tmp-*")), "no temporary folder is left behind"
+
+
+def test_counts_add_up_and_cis_contain_estimates(scored, release_dir):
+    _, path, _, _ = scored
+    result = read_result(path)
+    pred = pd.read_parquet(path.parent / result.predictions_file)
+    data = pd.concat(pd.read_json(p, lines=True) for p in release_dir.glob("data/*/test.jsonl"))
+    n_true_test = data[data["kind"] == "true"].groupby("domain").size()
+    for domain, dh in result.headline.per_domain.items():
+        assert dh.n_true_test == n_true_test[domain]
+        base = pred[
+            (pred.domain == domain) & (pred.probe == "sawmil") & (pred.task == 0) & (pred.kind == "true")
+        ]
+        assert dh.n_baseline_true == int(base["prediction"].sum())
+    for rep in result.metrics["results"]:
+        for task in rep["tasks"]:
+            flips = task["flips"]
+            if flips is None:
+                continue
+            assert flips["n_base_true"] + flips["n_base_false"] == flips["n_true"]
+            assert flips["retraction_count"] <= flips["n_base_true"]
+            assert flips["expansion_count"] <= flips["n_base_false"]
+    head = result.headline
+    for est in (head.truth_stability, head.unfamiliar_stability, head.familiar_stability, head.noise_control):
+        assert est.ci_low <= est.value <= est.ci_high
+    assert head.truth_stability.value == pytest.approx(
+        (head.unfamiliar_stability.value + head.familiar_stability.value) / 2
+    )
+    # Every test statement of every probe and task has a prediction row.
+    n_test = len(data)
+    for (probe, task), group in pred.groupby(["probe", "task"]):
+        assert len(group[group.kind != "noise"]) == n_test, (probe, task)
+
+
+def test_rerun_is_identical_apart_from_time(scored, tiny_llama_dir, release_dir, tmp_path):
+    _, path, _, cache = scored
+    out2 = tmp_path / "again"
+    _score(tiny_llama_dir, release_dir, out2, cache)  # activations come from the cache this time
+    again = next(out2.rglob("result.json"))
+    assert _stable(again) == _stable(path)
+    assert (again.parent / "predictions.parquet").read_bytes() == (
+        path.parent / "predictions.parquet"
+    ).read_bytes()
+
+
+def test_results_show_and_compare(scored):
+    _, path, _, _ = scored
+    runner = CliRunner()
+    shown = runner.invoke(main, ["results", "show", str(path)])
+    assert shown.exit_code == 0 and "Per domain and perturbation" in shown.output
+    compared = runner.invoke(main, ["results", "compare", str(path), str(path)])
+    assert compared.exit_code == 0 and "+0.00" in compared.output and "NO" not in compared.output
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, release_dir, tiny_llama_dir):
+    runner = CliRunner()
+    bad = runner.invoke(main, ["score", "no-such-model-alias", "--dataset", str(release_dir), "--quiet"])
+    assert bad.exit_code != 0 and "error:" in bad.output
+    broken = tmp_path / "result.json"
+    broken.write_text("{not json")
+    shown = runner.invoke(main, ["results", "show", str(broken)])
+    assert shown.exit_code != 0 and "not valid JSON" in shown.output
+    layers = runner.invoke(
+        main, ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--layers", "7"]
+    )
+    assert layers.exit_code != 0 and "out of range" in layers.output
