@@ -52,7 +52,7 @@ def test_wordnet_copy_with_a_foreign_version_is_refused(tmp_path: Path) -> None:
     )
     data_adj = fake / "data.adj"
     data_adj.write_text(data_adj.read_text().replace("WordNet 3.0", "WordNet 2.1", 1))
-    with pytest.raises(DatasetError, match="not 3.0"):
+    with pytest.raises(DatasetError, match=r"not 3\.0"):
         wordnet.open_wordnet(fake, tmp_path / "cache")
 
 
