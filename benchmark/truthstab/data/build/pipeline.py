@@ -25,7 +25,7 @@ from truthstab.data.build.definitions import load_definitions
 from truthstab.data.build.facts import Fact, make_pairings, statement_rows
 from truthstab.data.build.medicine import SOURCES_DIR, load_medicine
 from truthstab.data.build.splits import assign_entity_splits, split_shares
-from truthstab.data.release import write_release
+from truthstab.data.release import release_dirname, write_release
 from truthstab.data.schema import COLUMNS, Relation
 from truthstab.errors import DatasetError
 
@@ -205,6 +205,11 @@ def build_release(
     overwrite: bool = False,
 ) -> Path:
     """Generate release ``truthstab-<version>`` into ``out_dir`` and return its folder."""
+    final = Path(out_dir) / release_dirname(RELEASE_NAME, version)
+    if final.exists() and not overwrite:  # refuse before a minute of work, not after
+        raise DatasetError(
+            f"release {final} already exists: releases are immutable; pass --overwrite to rebuild"
+        )
     frame, creation = build_rows(seed, sources_dir, wordnet_dir, synthetic_plan)
     check_minimums(frame, minimums)
     return write_release(

