@@ -61,6 +61,7 @@ def make_result(
     harness_version: str = "0.1.0",
     warnings: list[str] | None = None,
     figures: list[str] | None = None,
+    noise: float = 3.0,
 ) -> Result:
     """A schema-valid result whose headline truth stability is ``truth`` +- ``half_width``."""
     domain_truth = domain_truth or dict.fromkeys(DOMAINS, truth)
@@ -124,7 +125,7 @@ def make_result(
             "unfamiliar_stability": estimate(truth - 5),
             "familiar_stability": estimate(truth + 5),
             "familiarity_gap": estimate(10.0),
-            "noise_control": estimate(3.0, 1.0),
+            "noise_control": estimate(noise, 1.0),
             "baseline_ap": estimate(0.9, 0.02),
             "per_domain": per_domain,
             "warnings": warnings or [],

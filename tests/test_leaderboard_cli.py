@@ -66,11 +66,20 @@ def test_show_ranks_and_switches_domain(built):
     assert "cities 12" in res.output and "20.0 [18.0, 22.0]" in res.output
 
 
-def test_show_sort_by_params_and_model(built):
+def test_show_sort_keys(built):
     out, _ = built
-    res = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out), "--sort", "params", "--json"])
-    assert [r["model_id"] for r in json.loads(res.output)] == ["org/strong", "org/weak"]
-    assert "report_card" not in res.output
+
+    def order(key: str) -> list[str]:
+        res = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out), "--sort", key, "--json"])
+        assert res.exit_code == 0, res.output
+        assert "report_card" not in res.output
+        return [r["model_id"] for r in json.loads(res.output)]
+
+    assert order("params") == ["org/strong", "org/weak"]
+    assert order("truth_stability") == order("truth") == ["org/strong", "org/weak"]
+    assert order("model") == ["org/strong", "org/weak"]
+    res = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out), "--sort", "bogus"])
+    assert res.exit_code == 2 and "Invalid value for '--sort'" in res.output
 
 
 def test_show_errors_are_one_line(built, tmp_path):

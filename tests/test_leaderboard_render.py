@@ -31,10 +31,10 @@ BREAKOUT = "x</script><script>alert(2)</script><!--|=cmd"
 @pytest.fixture
 def board_dir(tmp_path):
     results = tmp_path / "results"
-    save(results, make_result("HuggingFaceTB/SmolLM2-135M-Instruct", 80, n_parameters=134_515_008))
-    save(results, make_result(EVIL, 60, sha="b" * 40, is_instruct=False))
+    save(results, make_result("HuggingFaceTB/SmolLM2-135M-Instruct", 80, n_parameters=134_515_008, noise=5))
+    save(results, make_result(EVIL, 60, sha="b" * 40, is_instruct=False, noise=1))
     save(results, make_result(BREAKOUT, 40, sha="c" * 40, is_encoder=True, n_parameters=22_713_216))
-    path = save(results, make_result("org/figs", 20, sha="e" * 40, figures=["bars.png"]))
+    path = save(results, make_result("org/figs", 20, sha="e" * 40, figures=["bars.png"], noise=9))
     (path.parent / "bars.png").write_bytes(tiny_png())
     (path.parent / "report.md").write_text("# Report card\n\nTruth stability **20.0**.\n")
     return results
@@ -151,6 +151,14 @@ def test_terminal_table_domain_and_sort(board_dir):
     lines = text.splitlines()
     assert lines[0].startswith("truthstab 1.0.0, protocol fixed, all domains (4 models")
     assert text.index("SmolLM2") < text.index(EVIL) < text.index("x</script>") < text.index("org/figs")
+    # Noise control sorts lowest (best) first: 1, 3, 5, 9.
+    assert [r.model_id for r in sorted_rows(board, "noise")] == [
+        EVIL,
+        BREAKOUT,
+        "HuggingFaceTB/SmolLM2-135M-Instruct",
+        "org/figs",
+    ]
+    assert sorted_rows(board, "truth_stability")[0].model_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert sorted_rows(board, "params")[0].model_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert sorted_rows(board, "model")[0].model_id == "<img src=x onerror=alert(1)>"
     assert "cities 12" in terminal_table(board, domain="cities")

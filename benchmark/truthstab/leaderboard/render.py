@@ -86,19 +86,8 @@ DIGITS = {"baseline_ap": 3}
 #: Metrics shown with an explicit sign.
 SIGNED = {"familiarity_gap"}
 
-#: ``--sort`` choices and what they sort by (descending for scores, ascending for rank and names).
-SORT_KEYS = (
-    "rank",
-    "truth",
-    "unfamiliar",
-    "familiar",
-    "gap",
-    "noise",
-    "ap",
-    "params",
-    "date",
-    "model",
-)
+#: ``--sort`` choices: rank, a headline metric (full name or short alias), params, date or model. Scores
+#: sort best first (noise control lowest first), rank ascending, params and date descending.
 _SORT_METRIC = {
     "truth": "truth_stability",
     "unfamiliar": "unfamiliar_stability",
@@ -106,7 +95,9 @@ _SORT_METRIC = {
     "gap": "familiarity_gap",
     "noise": "noise_control",
     "ap": "baseline_ap",
+    **{m: m for m in METRICS},
 }
+SORT_KEYS = ("rank", *_SORT_METRIC, "params", "date", "model")
 
 _PACKAGE = "truthstab.leaderboard"
 
@@ -188,10 +179,12 @@ def sorted_rows(board: Board, sort: str = "rank", domain: str | None = None) -> 
         return sorted(rows, key=rank_key)
     metric = _SORT_METRIC[sort]
 
+    sign = 1.0 if metric == "noise_control" else -1.0  # a low noise retraction is the good end
+
     def metric_key(r: Row) -> tuple:
         score = _row_scores(r, domain)[1].get(metric)
         missing = score is None or score.value is None
-        return (missing, -(score.value if not missing else 0.0), r.model_id)
+        return (missing, sign * (score.value if not missing else 0.0), r.model_id)
 
     return sorted(rows, key=metric_key)
 
