@@ -45,9 +45,10 @@ GENERATION = """\
    (wordfreq), nearly unambiguous subjects; instance-of (instance hypernyms), type-of (nearest frequent
    hypernym), synonym-of (lemmas of one synset). Every fact records all its correct objects (every
    hypernym and synonym of every sense; all indications of a drug).
-2. **Splits.** Objects go first to train/calibration/test by greedy balancing of their true pairings
-   (heaviest first, seeded tie order); a subject follows the split that holds most of its true objects; a
-   pairing is kept only inside one split. No subject or object appears in two splits.
+2. **Splits.** Objects go first to train/calibration/test, heaviest (most true pairings) first in a
+   seeded tie order, each to the split that already holds most other objects of its subjects among the
+   splits it still fits in (50/25/25 + 2 %); a subject follows the split that holds most of its true
+   objects; a pairing is kept only inside one split. No subject or object appears in two splits.
 3. **Pairings.** Each fact gives its true pairings and as many false pairings, at least
    `false_pairings_per_fact_min` per fact (the smallest number, 1 to 4, that gives the domain 5,000
    real statements), with objects drawn from the same split, never a correct object (nor, for
@@ -58,10 +59,12 @@ GENERATION = """\
    domain needs more than one false pairing per true one (few facts), its true statements are more
    often negated than affirmative (the false ones likewise more often affirmative). `kind` and
    `truth` describe the statement as written, negation included.
-5. **Synthetic.** An order-3 character Markov model per domain, trained on the words of its real
-   subjects and objects, proposes names; candidates that are real words in any wordfreq language, real
-   places, or within edit distance 1 of a real entity are rejected (counts per reason in MANIFEST.json,
-   `creation.domains.<domain>.synthetic_checks`). Each invented subject gets one canonical invented
+5. **Synthetic.** A character Markov model per domain and role (order 3; order 2 below 400 training
+   words), trained on the words of its real subjects or objects, proposes names of 5-11 letters;
+   candidates that are real words in any wordfreq language, real places (GeoNames, ISO 3166 countries
+   and subdivisions), within edit distance 1 of a real entity of the domain, or that begin with the
+   first five letters of one of the domain's real subjects or objects are rejected (counts below and in
+   MANIFEST.json, `creation.domains.<domain>.synthetic_checks`). Each invented subject gets one canonical invented
    object and one other, split entity-exclusively like real facts.
 6. **Fictional.** Each curated fact gives its affirmative and negated statement and one in-fiction false
    pairing with another object of its universe (both polarities); `fiction_truth` holds the in-fiction
@@ -69,6 +72,40 @@ GENERATION = """\
 7. Every random choice is seeded from the release seed (recorded in MANIFEST.json with all package
    versions and source-table sha256s); `truthstab datasets build --version 1.0.0 --out DIR` reproduces
    the release bit for bit with the same package versions."""
+
+
+_REASONS = (
+    "real_word",
+    "real_place",
+    "near_real_entity",
+    "real_prefix",
+    "duplicate",
+    "too_short",
+    "too_long",
+)
+
+
+def evidence_table(creation: dict) -> str:
+    """A markdown table of the synthetic-name checks per domain (candidates, accepted, rejections)."""
+    header = ["domain", "names", "candidates", "accepted", *(f"rejected: {r}" for r in _REASONS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for domain, params in creation.get("domains", {}).items():
+        for role in ("subjects", "objects"):
+            ev = params.get("synthetic_checks", {}).get(role, {})
+            cells = [domain, role, ev.get("candidates", 0), ev.get("accepted", 0)]
+            cells += [ev.get(f"rejected_{r}", 0) for r in _REASONS]
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def shares_table(creation: dict) -> str:
+    """A markdown table of the achieved split shares per domain and statement family."""
+    lines = ["| domain | statements | train | calibration | test |", "|---|---|---|---|---|"]
+    for domain, params in creation.get("domains", {}).items():
+        for family, shares in params.get("split_shares", {}).items():
+            cells = [domain, family, *(f"{shares.get(s, 0):.3f}" for s in ("train", "calibration", "test"))]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def card_info(creation: dict, version: str) -> CardInfo:
@@ -125,6 +162,10 @@ def card_info(creation: dict, version: str) -> CardInfo:
         license="cc-by-4.0",
         summary=SUMMARY,
         sources=sources,
-        generation=GENERATION,
+        generation=GENERATION
+        + "\n\n### Evidence of the synthetic-name checks\n\n"
+        + evidence_table(creation)
+        + "\n### Achieved split shares\n\n"
+        + shares_table(creation),
         limitations=LIMITATIONS,
     )

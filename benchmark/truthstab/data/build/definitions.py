@@ -1,6 +1,7 @@
 """Definitions domain: instance-of, type-of and synonym-of facts from WordNet 3.0 (nouns).
 
-- instance_of ("Vilnius is a city."): a proper noun and the first lemma of its instance hypernyms;
+- instance_of ("Vilnius is a city."): a person or place (names that need no "the") and the first
+  lemma of its instance hypernyms;
 - type_of ("Poodle is a type of dog."): a common noun and its nearest frequent hypernym;
 - synonym_of ("Automobile is a synonym of car."): two lemmas of one synset.
 
@@ -123,15 +124,63 @@ class _Lexicon:
         if synset.lexname() == "noun.Tops" or synset.min_depth() < MIN_OBJECT_DEPTH:
             return None
         name = _name(synset.lemmas()[0].name())
-        return name if self.zipf(name) >= MIN_OBJECT_ZIPF and name.islower() else None
+        ok = self.zipf(name) >= MIN_OBJECT_ZIPF and name.islower() and len(name) >= 3
+        return name if ok else None
 
 
-def _instance_name(synset) -> str:
-    """The name of an instance: for people the fullest lemma ("Matthew Arnold", not "Arnold")."""
+#: Instances of these categories only: people and places read right without "the" ("Vienna is a city.").
+#: Wars, seas, organisations, buildings and documents need one ("The Ross Sea is a sea.").
+INSTANCE_CATEGORIES = frozenset({"noun.person", "noun.location"})
+#: Place names with these words usually take "the" ("the West End", "the Low Countries").
+_THE_WORDS = frozenset(
+    [
+        "North",
+        "South",
+        "East",
+        "West",
+        "Northern",
+        "Southern",
+        "Eastern",
+        "Western",
+        "Central",
+        "Upper",
+        "Lower",
+        "Great",
+        "Greater",
+        "Low",
+        "High",
+        "Old",
+        "Middle",
+        "Far",
+        "Near",
+        "United",
+        "Republic",
+        "Kingdom",
+        "Empire",
+        "Arctic",
+        "Antarctic",
+        "Holy",
+    ]
+)
+
+
+def _instance_name(synset) -> str | None:
+    """The name of an instance, or None if it would need "the" or is not a person or place.
+
+    People get their fullest capitalised lemma ("Matthew Arnold", not "Arnold" or "Kong the Master").
+    """
+    categories = {h.lexname() for h in synset.instance_hypernyms()}
+    if not categories <= INSTANCE_CATEGORIES:
+        return None
     names = [_name(lemma.name()) for lemma in synset.lemmas()]
-    if any(h.lexname() == "noun.person" for h in synset.instance_hypernyms()):
-        return max(names, key=lambda n: (n.count(" "), -names.index(n)))
-    return names[0]
+    if "noun.person" in categories:
+        proper = [n for n in names if all(w[:1].isupper() for w in n.split())] or names
+        return max(proper, key=lambda n: (n.count(" "), -proper.index(n)))
+    name = names[0]
+    words = name.split()
+    if " of " in name or _THE_WORDS & set(words) or (len(words) > 1 and words[-1].endswith("s")):
+        return None
+    return name
 
 
 def _instance_facts(lex: _Lexicon) -> list[tuple[float, Fact]]:
@@ -140,7 +189,7 @@ def _instance_facts(lex: _Lexicon) -> list[tuple[float, Fact]]:
         if not synset.instance_hypernyms():
             continue
         subject = _instance_name(synset)
-        if not subject[:1].isupper() or not lex.usable(subject, "instance_of"):
+        if not subject or not subject[:1].isupper() or not lex.usable(subject, "instance_of"):
             continue
         objects = sorted({n for h in synset.instance_hypernyms() if (n := lex.object_name(h))})
         if objects:
@@ -199,6 +248,7 @@ def _synonym_facts(lex: _Lexicon) -> list[tuple[float, Fact]]:
             if n.islower()
             and n.replace(" ", "").isalpha()
             and n.count(" ") <= 1
+            and len(n) >= 3
             and lex.used_as_noun(synset, n)
             and lex.zipf(n) >= MIN_OBJECT_ZIPF
             and n not in subject
