@@ -59,8 +59,8 @@ def board(tmp_path_factory):
     (path.parent / "figures").mkdir()
     (path.parent / "figures" / "bars.png").write_bytes(tiny_png(size=32))
     (path.parent / "report.md").write_text(
-        f"# Report card\n\nModel **{EVIL}**.\n\n| domain | retraction |\n|---|---|\n| cities | {EVIL} |\n"
-        "\n```\n</script><script>alert(3)</script>\n```\n"
+        f"truthstab report card\n=====================\nmodel      {EVIL}\n\n"
+        "headline   value\n---------  -----\ntruth      50.0 [47.0, 53.0]\n</script><script>alert(3)</script>\n"
     )
     save(results, make_result(BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "medicine": 10}))
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
@@ -206,11 +206,10 @@ def test_detail_view_and_hostile_names_stay_text(page):
     assert p.is_visible("#detail")
     assert p.text_content("#detail-title") == EVIL
     body = p.locator("#detail-body")
-    # Report card rendered from Markdown into elements, with the hostile text as text.
-    assert body.locator(".card h3").text_content() == "Report card"
-    assert body.locator(".card td").nth(1).text_content() == EVIL
-    assert body.locator(".card strong").text_content() == EVIL
-    assert "</script><script>alert(3)</script>" in body.locator(".card pre").text_content()
+    # The report card is shown as the text it is: hostile content stays text, nothing is parsed.
+    card = body.locator("pre.card").text_content()
+    assert card.startswith("truthstab report card") and EVIL in card
+    assert "</script><script>alert(3)</script>" in card
     # The only image is the copied figure, and it really loaded.
     imgs = body.locator("img")
     assert imgs.count() == 1

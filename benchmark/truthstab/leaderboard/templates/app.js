@@ -248,79 +248,6 @@
     return wrap;
   }
 
-  // Inline Markdown: **bold** and `code`, built as nodes (never parsed as HTML).
-  function inline(parent, text) {
-    const re = /(\*\*[^*]+\*\*|`[^`]+`)/g;
-    let last = 0;
-    let m;
-    while ((m = re.exec(text)) !== null) {
-      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-      const tok = m[0];
-      parent.appendChild(tok.startsWith("**") ? el("strong", tok.slice(2, -2)) : el("code", tok.slice(1, -1)));
-      last = m.index + tok.length;
-    }
-    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-    return parent;
-  }
-
-  function cells(line) {
-    return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
-  }
-
-  // A small Markdown reader for report cards: headings, pipe tables, lists, code blocks, paragraphs.
-  function markdown(text) {
-    const root = el("div", null, "card");
-    const lines = text.split(/\r?\n/);
-    let i = 0;
-    while (i < lines.length) {
-      const line = lines[i];
-      if (line.startsWith("```")) {
-        const buf = [];
-        i++;
-        while (i < lines.length && !lines[i].startsWith("```")) buf.push(lines[i++]);
-        i++;
-        root.appendChild(el("pre")).appendChild(el("code", buf.join("\n")));
-      } else if (/^#{1,6}\s/.test(line)) {
-        const level = Math.min(6, line.match(/^#+/)[0].length + 2);
-        root.appendChild(inline(el("h" + level), line.replace(/^#+\s*/, "")));
-        i++;
-      } else if (line.trim().startsWith("|")) {
-        const t = el("table");
-        const body = el("tbody");
-        let first = true;
-        while (i < lines.length && lines[i].trim().startsWith("|")) {
-          const cs = cells(lines[i]);
-          i++;
-          if (cs.every((c) => /^:?-{1,}:?$/.test(c))) continue;
-          const tr = el("tr");
-          for (const c of cs) tr.appendChild(inline(el(first ? "th" : "td"), c));
-          (first ? t.appendChild(el("thead")) : body).appendChild(tr);
-          first = false;
-        }
-        t.appendChild(body);
-        const wrap = el("div", null, "small-table");
-        wrap.appendChild(t);
-        root.appendChild(wrap);
-      } else if (/^\s*[-*]\s+/.test(line)) {
-        const ul = el("ul");
-        while (i < lines.length && /^\s*[-*]\s+/.test(lines[i])) {
-          ul.appendChild(inline(el("li"), lines[i].replace(/^\s*[-*]\s+/, "")));
-          i++;
-        }
-        root.appendChild(ul);
-      } else if (line.trim() === "") {
-        i++;
-      } else {
-        const buf = [];
-        while (i < lines.length && lines[i].trim() !== "" && !/^(#{1,6}\s|```|\s*\||\s*[-*]\s)/.test(lines[i])) {
-          buf.push(lines[i++].trim());
-        }
-        root.appendChild(inline(el("p"), buf.join(" ")));
-      }
-    }
-    return root;
-  }
-
   // Figure paths come from the build as figures/<safe>/<safe>/<safe>/<file>.png; refuse anything else.
   const FIGURE = /^figures\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\.png$/;
 
@@ -376,7 +303,9 @@
       body.appendChild(grid);
     }
     body.appendChild(el("h3", "Report card"));
-    body.appendChild(row.report_card ? markdown(row.report_card) : el("p", "No report card was found beside the result file."));
+    // The report card is the text `truthstab score` printed (aligned tables): shown as it is, as text.
+    body.appendChild(row.report_card ? el("pre", row.report_card, "card")
+      : el("p", "No report card was found beside the result file."));
     const dlg = $("detail");
     if (typeof dlg.showModal === "function") dlg.showModal(); else dlg.setAttribute("open", "");
     dlg.scrollTop = 0;
