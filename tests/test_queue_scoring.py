@@ -1,0 +1,82 @@
+"""The queue with the real scorer: submit a tiny random model, run the queue, read the result, rank it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from release_helpers import write_tiny
+from truthstab.cli import main
+from truthstab.results import read_result
+from truthstab.submissions.executors import run_queue
+from truthstab.submissions.requests import Status
+from truthstab.submissions.scorer import default_score_request
+from truthstab.submissions.submit import submit
+
+
+@pytest.fixture(scope="module")
+def release_dir(tmp_path_factory):
+    """A small release (the score tests' own), so the full protocol runs in seconds."""
+    return write_tiny(tmp_path_factory.mktemp("rel"), name="tiny", version="0.0.1", per=8)
+
+
+@pytest.fixture
+def subs(tmp_path):
+    return tmp_path / "subs"
+
+
+@pytest.fixture
+def scorer(release_dir, tmp_path):
+    """The default scorer with an evaluator's settings: CPU, the small release, a private cache."""
+    small = {"device": "cpu", "dataset": str(release_dir), "cache_dir": tmp_path / "cache", "n_bootstrap": 40}
+    return functools.partial(default_score_request, batch_size="8", **small)
+
+
+def test_submitted_tiny_model_is_scored_by_the_real_pipeline_and_ranked(
+    tmp_path, subs, scorer, tiny_llama_dir
+):
+    model = tmp_path / "tiny-llama"
+    shutil.copytree(tiny_llama_dir, model)
+    (model / "README.md").write_text("---\nlicense: mit\n---\n# tiny random Llama for tests\n")
+    request, request_file = submit(str(model), dtype="float32", submissions=subs)
+
+    report = run_queue(subs, score_request=scorer)
+    (final,) = report.processed
+    assert final.status == Status.FINISHED, (subs / final.log_path).read_text()
+    result_file = subs / final.result_path
+    assert result_file.parent.parent.parent == request_file.parent, "the result lands beside the request"
+    assert result_file.parent.parent.name == request.sha
+    result = read_result(result_file)
+    assert result.model.revision_sha == request.sha and result.model.dtype == "float32"
+
+    built = CliRunner().invoke(
+        main, ["leaderboard", "build", "--results", str(subs), "--out", str(tmp_path / "board"), "--json"]
+    )
+    assert built.exit_code == 0, built.output
+    assert sum(board["models"] for board in json.loads(built.output)["boards"]) == 1
+
+
+def test_cli_queue_run_fails_a_model_that_cannot_load_with_the_error_and_a_log(
+    tmp_path, subs, monkeypatch, tiny_llama_dir
+):
+    # The CLI scorer uses the default release and the user cache: point both into the test's folder.
+    release = write_tiny(tmp_path / "releases", name="truthstab", version="0.0.1", per=2)
+    monkeypatch.setenv("TRUTHSTAB_DATASETS", str(release.parent))
+    monkeypatch.setenv("TRUTHSTAB_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "no-tokenizer"  # a valid tiny model whose tokenizer is missing
+    shutil.copytree(tiny_llama_dir, model)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (model / name).unlink()
+    (model / "README.md").write_text("---\nlicense: mit\n---\n")
+    request, _ = submit(str(model), dtype="float32", submissions=subs)
+    run = CliRunner().invoke(main, ["queue", "run", "--submissions", str(subs), "--json"])
+    assert run.exit_code == 0, run.output
+    (final,) = json.loads(run.output)["processed"]
+    assert final["id"] == request.id and final["status"] == "FAILED"
+    assert final["error"].startswith("ModelError: "), final["error"]
+    log = (subs / final["log_path"]).read_text()
+    assert "Traceback" in log and final["error"].split(": ", 1)[1] in log
