@@ -56,3 +56,6 @@ from truthstab.commands import activations as activations_commands  # noqa: E402
 
 main.add_command(activations_commands.activations)
 main.add_command(activations_commands.cache)
+from truthstab.commands.probe import probe_group  # noqa: E402
+
+main.add_command(probe_group)

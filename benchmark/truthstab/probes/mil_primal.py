@@ -68,7 +68,7 @@ def _solve(
             args=(blocks, y, c, margin, h),
             jac=True,
             method="L-BFGS-B",
-            options={"maxiter": max_iter, "ftol": 1e-9, "gtol": 1e-6},
+            options={"maxiter": max_iter, "ftol": 1e-8, "gtol": 1e-5},
         )
         theta = res.x
     return theta
@@ -87,7 +87,7 @@ def fit_weighted_hinge(
     c: np.ndarray,
     margin: np.ndarray,
     init: tuple[np.ndarray, float] | None = None,
-    max_iter: int = 100,
+    max_iter: int = 60,
     max_rounds: int = 8,
 ) -> tuple[np.ndarray, float]:
     """Minimise 1/2||w||^2 + sum_i c_i hinge(margin_i - y_i (w.z_i + b)) over (w, b).
