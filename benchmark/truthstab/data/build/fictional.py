@@ -81,8 +81,9 @@ def _family(relation: str) -> str:
     return "isa" if relation in ("instance_of", "type_of") else relation
 
 
-def fictional_rows(domain: str, rows: list[FictionalRow], seed: int) -> list[dict]:
-    """Statement rows (split assigned) for a domain's fiction table."""
+def fictional_rows(domain: str, rows: list[FictionalRow], seed: int, false_per_fact: int = 1) -> list[dict]:
+    """Statement rows (split assigned) for a domain's fiction table, ``false_per_fact`` in-fiction false
+    pairings per fact (fewer where the universe has too few other objects)."""
     rng = random.Random(seed)
     closure = _closure(rows)
     objects_of: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -102,8 +103,7 @@ def fictional_rows(domain: str, rows: list[FictionalRow], seed: int) -> list[dic
             for o in objects_of[(row.universe, row.relation)]
             if entity_key(o) not in true_keys and entity_key(o) != entity_key(row.subject)
         )
-        if candidates:
-            false_obj = rng.choice(candidates)
+        for false_obj in sorted(rng.sample(candidates, min(false_per_fact, len(candidates)))):
             pairings.append(Pairing(row.relation, row.subject, false_obj, correct, False, source, ""))
     out: list[dict] = []
     seen: set[str] = set()

@@ -89,6 +89,15 @@ def _real_rows(domain: str, source: DomainSource, seed: int, least: int) -> tupl
     return rows, min_false
 
 
+def _fictional_rows(domain: str, table: list, seed: int, least: int) -> tuple[list[dict], int]:
+    """Fictional statements with the fewest in-fiction false pairings per fact (1 to 3) giving ``least``."""
+    for per_fact in (1, 2, 3):
+        rows = fictional.fictional_rows(domain, table, stage_seed(seed, f"{domain}:fictional"), per_fact)
+        if len(rows) >= least:
+            break
+    return rows, per_fact
+
+
 def _pair_rows(domain: str, facts: list[Fact], pool, min_false: int, seed: int, mode: str) -> list[dict]:
     entity_split = assign_entity_splits(facts, stage_seed(seed, f"{domain}:{mode}:split"))
     rng = random.Random(stage_seed(seed, f"{domain}:{mode}:false"))
@@ -148,7 +157,7 @@ def build_rows(
         syn_facts, syn_pool, evidence = _synthetic_facts(domain, source, checker, seed, plan)
         syn = _pair_rows(domain, syn_facts, syn_pool, 1, seed, "synthetic")
         fic_table, fic_sha = fictional.read_fiction(domain, sources_dir)
-        fic = fictional.fictional_rows(domain, fic_table, stage_seed(seed, f"{domain}:fictional"))
+        fic, fic_false = _fictional_rows(domain, fic_table, seed, MINIMUMS["fictional"])
         rows += real + syn + fic
         domains[domain] = {
             **source.parameters,
@@ -156,6 +165,7 @@ def build_rows(
             "synthetic_checks": evidence,
             "fictional_table": fictional.TABLES[domain][0],
             "fictional_table_sha256": fic_sha,
+            "fictional_false_pairings_per_fact": fic_false,
             "split_shares": {
                 "real": split_shares([r["split"] for r in real]),
                 "synthetic": split_shares([r["split"] for r in syn]),
