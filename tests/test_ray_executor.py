@@ -82,3 +82,35 @@ def test_cli_ray_executor_reports_a_missing_gpu_in_one_line(tmp_path, local_ray)
     run = CliRunner().invoke(main, args)
     assert run.exit_code != 0 and run.output.count("\n") == 1
     assert "no GPU for tasks asking 1.0" in run.output and "--gpus-per-task 0" in run.output
+
+
+def test_real_scorer_runs_as_a_ray_task_and_its_result_folder_lands_beside_the_request(
+    tmp_path, local_ray, tiny_llama_dir
+):
+    import functools
+    import shutil
+
+    from release_helpers import write_tiny
+    from truthstab.results import read_result
+    from truthstab.submissions.scorer import default_score_request
+    from truthstab.submissions.submit import submit
+
+    release = write_tiny(tmp_path / "rel", name="tiny", version="0.0.1", per=8)
+    model = tmp_path / "tiny-llama"
+    shutil.copytree(tiny_llama_dir, model)
+    (model / "README.md").write_text("---\nlicense: mit\n---\n")
+    request, request_file = submit(str(model), dtype="float32", submissions=tmp_path / "subs")
+    scorer = functools.partial(
+        default_score_request,
+        device="cpu",
+        dataset=str(release),
+        cache_dir=tmp_path / "cache",
+        n_bootstrap=40,
+    )
+    report = run_queue(tmp_path / "subs", executor=RayExecutor(num_gpus=0), score_request=scorer)
+    (final,) = report.processed
+    assert final.status == Status.FINISHED, (tmp_path / "subs" / final.log_path).read_text()
+    run_dir = (tmp_path / "subs" / final.result_path).parent
+    assert run_dir.parent.parent == request_file.parent and run_dir.parent.name == request.sha
+    assert read_result(run_dir / "result.json").model.revision_sha == request.sha
+    assert (run_dir / "predictions.parquet").is_file() and any((run_dir / "figures").iterdir())
