@@ -57,7 +57,9 @@ def test_submitted_tiny_model_is_scored_by_the_real_pipeline_and_ranked(
         main, ["leaderboard", "build", "--results", str(subs), "--out", str(tmp_path / "board"), "--json"]
     )
     assert built.exit_code == 0, built.output
-    assert sum(board["models"] for board in json.loads(built.output)["boards"]) == 1
+    summary = json.loads(built.output)
+    assert sum(board["models"] for board in summary["boards"]) == 1
+    assert summary["skipped"] == [], "request files and logs beside the results must not disturb the board"
 
 
 def test_cli_queue_run_fails_a_model_that_cannot_load_with_the_error_and_a_log(
