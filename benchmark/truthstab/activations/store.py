@@ -250,7 +250,11 @@ def _read_chunk(entry: Path, chunk: dict) -> dict[str, torch.Tensor]:
 
 
 def _assemble(group: Path, entries: list[dict], frame, pooled, bags) -> ActivationSet:
-    """Read the requested layers from the complete entries of a group into one ActivationSet."""
+    """Read the requested layers from the complete entries of a group into one ActivationSet.
+
+    Chunks are read (and verified) one at a time into preallocated float32 arrays, so the peak memory is
+    the result plus one chunk.
+    """
     last, mean, bag_sets, sources = {}, {}, {}, []
     for entry_index in entries:
         entry = group / entry_index["_dir"]
@@ -259,23 +263,28 @@ def _assemble(group: Path, entries: list[dict], frame, pooled, bags) -> Activati
         if not my_pooled and not my_bags:
             continue
         sources.append(f"{group.name}/{entry.name}")
-        chunks = [_read_chunk(entry, c) for c in sorted(entry_index["chunks"], key=lambda c: c["start"])]
-        for layer in my_pooled:
-            last[layer] = torch.cat([c[f"last.{layer}"] for c in chunks]).float().numpy()
-            mean[layer] = torch.cat([c[f"mean.{layer}"] for c in chunks]).float().numpy()
-        for layer in my_bags:
-            bag_sets[layer] = _join_bags(
-                [(c[f"bag.{layer}.vectors"], c[f"bag.{layer}.offsets"]) for c in chunks]
-            )
-    model = entries[0]["model"] if entries else {}
-    extraction = entries[0].get("extraction", {}) if entries else {}
+        bag_parts: dict[int, list] = {layer: [] for layer in my_bags}
+        for chunk in sorted(entry_index["chunks"], key=lambda c: c["start"]):
+            tensors = _read_chunk(entry, chunk)
+            rows = slice(chunk["start"], chunk["stop"])
+            for layer in my_pooled:
+                for table, name in ((last, "last"), (mean, "mean")):
+                    block = tensors[f"{name}.{layer}"].float().numpy()
+                    if layer not in table:
+                        table[layer] = np.empty((len(frame), block.shape[1]), np.float32)
+                    table[layer][rows] = block
+            for layer in my_bags:
+                bag_parts[layer].append((tensors[f"bag.{layer}.vectors"], tensors[f"bag.{layer}.offsets"]))
+        for layer, parts in bag_parts.items():
+            bag_sets[layer] = _join_bags(parts)
+    first = entries[0] if entries else {}
     meta = {
-        "model": model,
-        "dataset_sha256": entries[0]["dataset_sha256"] if entries else "",
-        "domain": entries[0]["domain"] if entries else "",
+        "model": first.get("model", {}),
+        "dataset_sha256": first.get("dataset_sha256", ""),
+        "domain": first.get("domain", ""),
         "store_entries": sources,
         "storage_dtype": "bfloat16",
-        "extraction": extraction,
+        "extraction": first.get("extraction", {}),
     }
     return ActivationSet(
         statements=frame, layers=tuple(pooled), last=last, mean=mean, bags=bag_sets, meta=meta
