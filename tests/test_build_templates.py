@@ -85,3 +85,15 @@ def test_render_affirmative_and_negated(relation, subject, obj, affirmative, neg
 )
 def test_glitches_are_found(bad: str) -> None:
     assert glitches(bad), bad
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "Jar Jar Binks is a Gungan.",
+        "The city of Agna Qel'a is located in the Northern Water Tribe.",
+        "The city of Walla Walla is located in the United States.",
+    ],
+)
+def test_names_are_not_glitches(clean: str) -> None:
+    assert glitches(clean) == []

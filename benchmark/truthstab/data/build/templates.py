@@ -105,7 +105,8 @@ _GLITCHES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("space before punctuation", re.compile(r" [.,;:]")),
     ("double full stop", re.compile(r"\.\.$")),
     ("repeated article", re.compile(r"\b(a|an|the) (a|an|the)\b", re.IGNORECASE)),
-    ("repeated word", re.compile(r"\b(\w+) \1\b", re.IGNORECASE)),
+    # Lower-case only: names repeat words on purpose ("Jar Jar Binks", "Walla Walla").
+    ("repeated word", re.compile(r"\b([a-z]+) \1\b")),
     ("leading or trailing space", re.compile(r"^\s|\s$")),
     ("no final full stop", re.compile(r"[^.]$")),
     ("lower-case start", re.compile(r"^[a-z]")),
@@ -118,7 +119,8 @@ def glitches(statement: str) -> list[str]:
     Article agreement is checked too: an 'a'/'an' must match the sound of the word after it.
     """
     found = [name for name, pattern in _GLITCHES if pattern.search(statement)]
-    for match in re.finditer(r"\b(a|an) ([A-Za-z][\w'-]*)", statement):
+    # An article is a whole word: not the "a" of "Qel'a" or "d'a".
+    for match in re.finditer(r"(?<![\w'’-])(a|an) ([A-Za-z][\w'-]*)", statement):
         article, word = match.group(1), match.group(2)
         expected = indefinite_article(word)
         if article.lower() != expected:
