@@ -135,8 +135,8 @@ def _resolve_folder(
     hub_id = info.hf_id if info is not None else name
     if not _HUB_ID.match(hub_id):
         raise ModelError(
-            f"unknown model {name!r}: not a registry alias (see `truthstab models list`), not a local folder, "
-            "and not a Hub id of the form org/name"
+            f"unknown model {name!r}: not a registry alias (e.g. smollm2-135m, qwen2.5-7b-instruct), not a "
+            "local folder, and not a Hub id of the form org/name"
         )
     folder, sha = hub_snapshot(hub_id, revision)
     return folder, sha, "hub", hub_id
@@ -213,7 +213,10 @@ def _require_safetensors(folder: Path) -> None:
             f"{folder} holds only pickle checkpoints ({', '.join(sorted(pickles)[:3])}), which can run code when "
             "loaded: truthstab loads safetensors only; pick a revision with .safetensors weights or convert it"
         )
-    raise ModelError(f"{folder} holds no model weights (*.safetensors): is it a model folder?")
+    raise ModelError(
+        f"{folder} holds no *.safetensors weights: truthstab loads safetensors only (a Hub repository with only "
+        "pickle .bin weights is refused); check the model id or folder"
+    )
 
 
 def resolve_device_dtype(dtype: str, device: str) -> tuple[Any, str | None, str]:
