@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from truthstab.cli import main
+from truthstab.data.build.medicine import SOURCES_DIR
 from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
 from truthstab.data.release import sha256_file
 
@@ -31,6 +32,18 @@ def _version_mismatches(manifest: dict) -> list[str]:
     return [
         f"{p} {version(p)} (release built with {v})" for p, v in sorted(wanted.items()) if version(p) != v
     ]
+
+
+def test_committed_sources_are_the_ones_the_release_was_built_from() -> None:
+    """A changed source table needs a rebuild (before publication) or a new release version."""
+    domains = _manifest()["creation"]["domains"]
+    recorded = {domains["medicine"]["table"]: domains["medicine"]["table_sha256"]}
+    recorded |= {p["fictional_table"]: p["fictional_table_sha256"] for p in domains.values()}
+    for name, sha in sorted(recorded.items()):
+        assert sha256_file(SOURCES_DIR / name) == sha, (
+            f"{name} changed since truthstab-1.0.0 was built: rebuild it with `truthstab datasets build "
+            "--version 1.0.0 --out datasets --overwrite` (before publication) or build a new version"
+        )
 
 
 @pytest.mark.slow
