@@ -77,7 +77,7 @@ def test_false_pairings_avoid_correct_objects_and_blocked_groups() -> None:
     split_of = {entity_key(e): "train" for e in ["Vienna", *pool["instance_of"]]}
     seen = set()
     for seed in range(30):
-        for p in make_pairings(facts, split_of, pool, random.Random(seed), min_false=1):
+        for p in make_pairings(facts, split_of, pool, random.Random(seed), extra=1):
             if not p.is_true:
                 seen.add(p.object)
     assert seen == {"river", "poet"}  # never a correct object, never another location
@@ -117,3 +117,14 @@ def test_random_split_is_stratified_and_seeded() -> None:
     counts = Counter(zip(splits, strata, strict=True))
     for split, n in (("train", 50), ("calibration", 25), ("test", 25)):
         assert counts[(split, "true")] == counts[(split, "false")] == n
+
+
+def test_extra_false_pairings_go_to_the_asked_number_of_facts() -> None:
+    facts = _facts(n_subjects=200, n_objects=30)
+    split_of = assign_entity_splits(facts, seed=1)
+    base = make_pairings(facts, split_of, _pool(facts), random.Random(3))
+    more = make_pairings(facts, split_of, _pool(facts), random.Random(3), extra=40)
+    n_true = sum(p.is_true for p in base)
+    assert sum(p.is_true for p in more) == n_true
+    assert sum(not p.is_true for p in base) == n_true  # one false pairing per true one
+    assert sum(not p.is_true for p in more) == n_true + 40

@@ -49,15 +49,15 @@ GENERATION = """\
    seeded tie order, each to the split that already holds most other objects of its subjects among the
    splits it still fits in (50/25/25 + 2 %); a subject follows the split that holds most of its true
    objects; a pairing is kept only inside one split. No subject or object appears in two splits.
-3. **Pairings.** Each fact gives its true pairings and as many false pairings, at least
-   `false_pairings_per_fact_min` per fact (the smallest number, 1 to 4, that gives the domain 5,000
-   real statements), with objects drawn from the same split, never a correct object (nor, for
-   definitions, of the same WordNet category; for medicine, of the same drug class or sharing a
-   specific word with a true indication).
+3. **Pairings.** Each fact gives its true pairings and one false pairing per true one, with objects
+   drawn from the same split, never a correct object (nor, for definitions, of the same WordNet
+   category; for medicine, of the same drug class or sharing a specific word with a true indication). A
+   domain short of 5,000 real statements (medicine) gives one more false pairing to a seeded random
+   subset of its facts (`extra_false_pairings` in MANIFEST.json), just enough to pass 5,250.
 4. **Statements.** Each pairing is written affirmative and negated ("is" / "is not"), so every pairing
    adds one true and one false statement: kinds and polarities are balanced in every split. Where a
-   domain needs more than one false pairing per true one (few facts), its true statements are more
-   often negated than affirmative (the false ones likewise more often affirmative). `kind` and
+   domain has extra false pairings, its true statements are slightly more often negated than
+   affirmative (the false ones likewise more often affirmative). `kind` and
    `truth` describe the statement as written, negation included.
 5. **Synthetic.** A character Markov model per domain and role (order 3; order 2 below 400 training
    words), trained on the words of its real subjects or objects, proposes names of 5-11 letters;

@@ -55,14 +55,14 @@ def make_pairings(
     entity_split: dict[str, str],
     pool: dict[str, dict[str, frozenset[str]]],
     rng: random.Random,
-    min_false: int = 1,
+    extra: int = 0,
 ) -> list[Pairing]:
     """True pairings that stay inside their subject's split, and false pairings from the same split.
 
     ``pool`` maps relation -> {object: groups} of the objects a false pairing may use; a false object
     must be in the subject's split, must not be a correct object (compared by ``entity_key``), and
-    none of its groups may be one of the fact's ``groups``. Each fact gets ``max(#true, min_false)`` false
-    pairings (fewer if the split has too few candidates).
+    none of its groups may be one of the fact's ``groups``. Each fact gets one false pairing per true
+    one (fewer if the split has too few candidates), and ``extra`` facts, drawn at random, one more.
     """
     by_split: dict[tuple[str, str], list[tuple[str, frozenset[str]]]] = {}
     for relation in sorted(pool):
@@ -70,8 +70,10 @@ def make_pairings(
             split = entity_split.get(entity_key(obj))
             if split is not None:
                 by_split.setdefault((relation, split), []).append((obj, pool[relation][obj]))
+    ordered = sorted(facts, key=lambda f: (f.relation, f.subject))
+    bonus = set(rng.sample(range(len(ordered)), min(extra, len(ordered)))) if extra else set()
     out: list[Pairing] = []
-    for fact in sorted(facts, key=lambda f: (f.relation, f.subject)):
+    for index, fact in enumerate(ordered):
         split = entity_split.get(entity_key(fact.subject))
         if split is None:
             continue
@@ -85,7 +87,7 @@ def make_pairings(
             for o, groups in by_split.get((fact.relation, split), [])
             if entity_key(o) not in blocked and not (groups & fact.groups)
         ]
-        n_false = min(max(len(trues), min_false), len(candidates))
+        n_false = min(len(trues) + (index in bonus), len(candidates))
         falses = rng.sample(candidates, n_false)
         for obj, is_true in [(o, True) for o in trues] + [(o, False) for o in sorted(falses)]:
             out.append(Pairing(fact.relation, fact.subject, obj, correct, is_true, fact.source, split))
