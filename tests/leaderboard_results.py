@@ -62,6 +62,8 @@ def make_result(
     warnings: list[str] | None = None,
     figures: list[str] | None = None,
     noise: float = 3.0,
+    max_per_kind: int | None = None,
+    release_domains: tuple[str, ...] | None = None,
 ) -> Result:
     """A schema-valid result whose headline truth stability is ``truth`` +- ``half_width``."""
     domain_truth = domain_truth or dict.fromkeys(DOMAINS, truth)
@@ -102,7 +104,7 @@ def make_result(
             "name": "truthstab",
             "version": dataset_version,
             "sha256": dataset_sha,
-            "domains": list(domain_truth),
+            "domains": list(release_domains or domain_truth),
         },
         "harness": {"version": harness_version, "git_hash": "0123456789ab", "git_dirty": False},
         "protocol": {
@@ -116,6 +118,7 @@ def make_result(
             "batch_size": "auto",
             "padding_side": "right",
             "pooling": "last",
+            "options": {"chat_template": "auto", "domains": list(domain_truth), "max_per_kind": max_per_kind},
         },
         "environment": {"device": "cpu", "python": "3.11.7", "platform": "linux", "libraries": {}},
         "timings": {"total": 1.0},

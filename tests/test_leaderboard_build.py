@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from leaderboard_results import make_result, paired_draws, save, tiny_png
+from leaderboard_results import DOMAINS, make_result, paired_draws, save, tiny_png
 from truthstab.leaderboard import LeaderboardError
 from truthstab.leaderboard.build import Score, build_leaderboard, hub_url, rank_groups, significantly_better
 
@@ -137,6 +137,27 @@ def test_dataset_versions_and_protocols_get_separate_boards(tmp_path):
     ]
     for board in lb.boards:
         assert len(board.rows) == 1 and board.rows[0].rank_group == 1
+
+
+def test_runs_on_part_of_a_release_get_their_own_board(tmp_path):
+    save(tmp_path, make_result("org/full", 50))
+    save(tmp_path, make_result("org/quick", 90, sha="b" * 40, max_per_kind=60))
+    save(
+        tmp_path,
+        make_result("org/cities", 95, sha="c" * 40, domain_truth={"cities": 95}, release_domains=DOMAINS),
+    )
+    lb = build_leaderboard(tmp_path)
+    boards = {b.id: [r.model_id for r in b.rows] for b in lb.boards}
+    assert boards == {
+        "truthstab-1.0.0/fixed": ["org/full"],
+        "truthstab-1.0.0/fixed/cities": ["org/cities"],
+        "truthstab-1.0.0/fixed/max60": ["org/quick"],
+    }
+    assert lb.boards[0].id == "truthstab-1.0.0/fixed"  # the whole-release board comes first
+    quick = next(b for b in lb.boards if b.subset == ["max60"])
+    assert quick.notes == [
+        "scored on part of the release: at most 60 statements per domain, kind and split (a quick run)"
+    ]
 
 
 def test_per_domain_rank_groups(tmp_path):

@@ -1,7 +1,9 @@
 """Collect result files, keep the newest per (model, revision sha, dtype), split them into boards, rank.
 
 Boards. Results on different dataset releases or protocol modes are never ranked together: there is one
-board per (dataset name, dataset version, protocol mode).
+board per (dataset name, dataset version, protocol mode). A run on part of a release (``--max-per-kind``,
+``--domains``) scores other statements, so it gets a board of its own too (id suffix ``/max<N>`` and/or
+``/<domain>+<domain>``), with a note saying so.
 
 Rows. One row per (model id, resolved revision sha, dtype) on a board; a newer result (``created_at``)
 for the same row replaces the older one, and the replaced file is listed in ``Leaderboard.replaced``.
@@ -122,6 +124,7 @@ class Board(_Out):
     dataset_name: str
     dataset_version: str
     protocol_mode: str
+    subset: list[str] = Field(default_factory=list, description="empty, or the part of the release scored")
     dataset_sha256: list[str]
     harness_versions: list[str]
     domains: list[str]
@@ -321,9 +324,33 @@ def _sort_key(row: Row) -> tuple:
 # -------------------------------------------------------------------------------------------------- rows
 
 
+def _subset(result: Result) -> list[str]:
+    """What part of the release a run scored, when not all of it (runs on parts are not comparable)."""
+    parts = []
+    cap = result.protocol.options.get("max_per_kind")
+    if cap:
+        parts.append(f"max{int(cap)}")
+    scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
+    if scored and scored != sorted(result.dataset.domains):
+        parts.append("+".join(scored))
+    return parts
+
+
 def _board_id(result: Result) -> str:
+    """``<dataset>-<version>/<mode>``, plus ``/max<N>`` and ``/<domains>`` for runs on part of a release."""
     d = result.dataset
-    return f"{d.name}-{d.version}/{result.protocol.mode}"
+    return "/".join([f"{d.name}-{d.version}", result.protocol.mode, *_subset(result)])
+
+
+def _subset_note(result: Result) -> str | None:
+    cap = result.protocol.options.get("max_per_kind")
+    scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
+    notes = []
+    if cap:
+        notes.append(f"at most {int(cap)} statements per domain, kind and split (a quick run)")
+    if scored and scored != sorted(result.dataset.domains):
+        notes.append(f"only the domains {', '.join(scored)}")
+    return ("scored on part of the release: " + "; ".join(notes)) if notes else None
 
 
 def _score(est) -> Score:
@@ -450,7 +477,7 @@ def _make_board(items: list[_Loaded]) -> Board:
     n_boot = [item.result.protocol.n_bootstrap for item in items]
     tie_method = _rank_board(rows, n_boot)
     shas = sorted({r.dataset_sha256 for r in rows})
-    notes = []
+    notes = [n for n in [_subset_note(first)] if n]
     if len(shas) > 1:
         notes.append(
             f"{len(shas)} different dataset sha256 values under one release name and version: a release "
@@ -461,6 +488,7 @@ def _make_board(items: list[_Loaded]) -> Board:
         dataset_name=first.dataset.name,
         dataset_version=first.dataset.version,
         protocol_mode=first.protocol.mode,
+        subset=_subset(first),
         dataset_sha256=shas,
         harness_versions=sorted({r.harness_version for r in rows}, key=_version_key),
         domains=sorted({d for r in rows for d in r.domains}),
@@ -488,8 +516,8 @@ def build_leaderboard(results_dir: str | Path) -> Leaderboard:
     for item in kept:
         by_board.setdefault(_board_id(item.result), []).append(item)
     boards = [_make_board(items) for items in by_board.values()]
-    # Dataset name A-Z, newest version first, then protocol mode ("faithful" after "fixed").
-    boards.sort(key=lambda b: (b.protocol_mode != "fixed", b.protocol_mode))
+    # Dataset name A-Z, newest version first, whole-release boards first, then "fixed" before "faithful".
+    boards.sort(key=lambda b: (bool(b.subset), b.protocol_mode != "fixed", b.protocol_mode, b.subset))
     boards.sort(key=lambda b: _version_key(b.dataset_version), reverse=True)
     boards.sort(key=lambda b: b.dataset_name)
     newest = max((_when(i.result) for i in kept), default=None)

@@ -209,7 +209,8 @@ def table_rows(board: Board, rows: list[Row], domain: str | None, markdown: bool
 
 
 def board_title(board: Board) -> str:
-    return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}"
+    subset = f" ({', '.join(board.subset)})" if board.subset else ""
+    return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}{subset}"
 
 
 def terminal_table(board: Board, domain: str | None = None, sort: str = "rank") -> str:

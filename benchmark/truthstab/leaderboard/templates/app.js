@@ -322,7 +322,7 @@
     const sel = $("board");
     DATA.boards.forEach((b, i) => {
       const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
-        + " (" + b.rows.length + ")");
+        + (b.subset.length ? " · " + b.subset.join(" · ") : "") + " (" + b.rows.length + ")");
       o.value = String(i);
       sel.appendChild(o);
     });
