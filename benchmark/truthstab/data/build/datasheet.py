@@ -13,13 +13,14 @@ the build is deterministic and reproduces these files bit for bit."""
 
 LIMITATIONS = """\
 - **English only**, one fixed template per relation; models are probed on these surface forms only.
-- **Cities**: GeoNames population figures and name forms (transliterations such as "Zaporizhzhya",
-  diacritics) are as GeoNames has them; a city is kept only if its name is unique to one country among
-  all GeoNames places with 500+ inhabitants, which removes many famous but shared names (Paris, London,
-  Valencia). At most 30 cities per country (the most populous with 10+ foreign-language names), so large
-  countries are under-represented relative to their population and small countries over-represented.
-  Some kept places are boroughs or districts of a larger city (their country is still right). Dependent
-  and disputed territories are excluded.
+- **Cities**: GeoNames population figures and name forms (transliterations, diacritics) are as GeoNames
+  has them; names that never occur in English text (wordfreq) are left out, and a name that is also an
+  English word can pass that check by accident. A city is kept only if its name is unique to one country
+  among all GeoNames places with 500+ inhabitants, which removes many famous but shared names (Paris,
+  London, Valencia). At most 35 cities per country (the most frequent in English text with 10+
+  foreign-language names and 100,000+ inhabitants), so large countries are under-represented relative to
+  their population and small countries over-represented. Some kept places are boroughs or districts of a
+  larger city (their country is still right). Dependent and disputed territories are excluded.
 - **Medicine**: a curated table of established drugs with their main approved indications, not a
   regulatory database; approvals differ between agencies and change over time, and off-label uses are not
   listed, so a "false" pairing can occasionally be an accepted use somewhere. False pairings avoid
