@@ -160,6 +160,12 @@ _THE_WORDS = frozenset(
         "Arctic",
         "Antarctic",
         "Holy",
+        "Northwest",
+        "Northeast",
+        "Southwest",
+        "Southeast",
+        "Pacific",
+        "Atlantic",
     ]
 )
 
