@@ -137,3 +137,16 @@ def test_bad_inputs_are_one_line_errors(tmp_path, release_dir, tiny_llama_dir):
         main, ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--layers", "7"]
     )
     assert layers.exit_code != 0 and "out of range" in layers.output
+
+
+def test_max_per_kind_keeps_every_kind_and_split_and_all_columns(release_dir):
+    from truthstab.data.schema import COLUMNS
+    from truthstab.scoring import ScoreConfig, _load_frames
+
+    _, frames = _load_frames(ScoreConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
+    for frame in frames.values():
+        assert list(frame.columns) == list(COLUMNS)
+        sizes = frame.groupby(["kind", "split"]).size()
+        assert len(sizes) == 12 and (sizes == 3).all()
+    _, again = _load_frames(ScoreConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
+    assert all(frames[d]["id"].tolist() == again[d]["id"].tolist() for d in frames)

@@ -166,8 +166,9 @@ def _load_frames(config: ScoreConfig):
         if config.max_per_kind:
             # A seeded per-(kind, split) sample: a quick run keeps every kind and split represented.
             frame = (
-                frame.groupby(["kind", "split"], group_keys=False, sort=True)
-                .apply(lambda g: g.sample(n=min(len(g), config.max_per_kind), random_state=config.seed))
+                frame.sample(frac=1.0, random_state=config.seed)
+                .groupby(["kind", "split"], sort=True)
+                .head(config.max_per_kind)
                 .sort_values("id")
                 .reset_index(drop=True)
             )
