@@ -107,7 +107,7 @@ def test_bench_primal_vs_sawmil_package(benchmark):
     """Same small problem, same C: the package's dual QPs (OSQP) vs our primal solver; reports the ratio."""
     rng = np.random.default_rng(0)
     bags, y = [], []
-    for i in range(300):
+    for i in range(200):
         x = rng.standard_normal((int(rng.integers(6, 13)), 64)).astype(np.float32)
         x[-2:, 0] += 2.0 if i % 2 == 0 else -1.0
         bags.append(x)
