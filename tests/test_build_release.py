@@ -85,3 +85,22 @@ def test_build_refuses_an_existing_release_and_a_bad_version(tmp_path: Path) -> 
     result = runner.invoke(main, ["datasets", "build", "--version", "1.0.0", "--out", str(tmp_path)])
     assert result.exit_code != 0 and "already exists" in result.output
     assert list((tmp_path / "truthstab-1.0.0").iterdir()) == []
+
+
+def test_build_without_wordnet_says_how_to_get_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "datasets",
+            "build",
+            "--version",
+            "1.0.0",
+            "--out",
+            str(tmp_path),
+            "--wordnet-dir",
+            str(tmp_path / "no"),
+        ],
+    )
+    assert result.exit_code != 0
+    assert "apt-get install wordnet-base wordnet-sense-index" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -26,6 +26,7 @@ from truthstab.data.build.definitions import load_definitions
 from truthstab.data.build.facts import Fact, make_pairings, statement_rows
 from truthstab.data.build.medicine import SOURCES_DIR, load_medicine
 from truthstab.data.build.splits import assign_entity_splits, split_shares
+from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR, check_database
 from truthstab.data.release import release_dirname, write_release
 from truthstab.data.schema import COLUMNS, Relation
 from truthstab.errors import DatasetError
@@ -231,6 +232,7 @@ def build_release(
         raise DatasetError(
             f"release {final} already exists: releases are immutable; pass --overwrite to rebuild"
         )
+    check_database(wordnet_dir or DEBIAN_WORDNET_DIR)  # a missing source fails in a second, not a minute
     frame, creation = build_rows(seed, sources_dir, wordnet_dir, synthetic_plan)
     check_minimums(frame, minimums)
     return write_release(

@@ -96,15 +96,21 @@ def default_cache_dir() -> Path:
     return Path(base) / "truthstab"
 
 
+def check_database(source: Path = DEBIAN_WORDNET_DIR) -> None:
+    """Raise DatasetError, naming the packages to install, if ``source`` lacks WordNet's database files."""
+    missing = [f for f in _DATABASE_FILES if not (Path(source) / f).is_file()]
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise DatasetError(f"WordNet 3.0 database files ({shown}) not found in {source}: {_MISSING_HINT}")
+
+
 def prepare_nltk_data(source: Path = DEBIAN_WORDNET_DIR, cache_dir: Path | None = None) -> Path:
     """Make ``<cache>/nltk_data/corpora/wordnet`` from the database in ``source``; return nltk_data.
 
     Idempotent: files already copied with the same size are kept. Raises DatasetError naming the
     packages to install when the database is missing.
     """
-    missing = [f for f in _DATABASE_FILES if not (source / f).is_file()]
-    if missing:
-        raise DatasetError(f"WordNet 3.0 database files {missing} not found in {source}: {_MISSING_HINT}")
+    check_database(source)
     nltk_data = (cache_dir or default_cache_dir()) / "nltk_data"
     target = nltk_data / "corpora" / "wordnet"
     target.mkdir(parents=True, exist_ok=True)
