@@ -191,3 +191,11 @@ def test_unwritable_output_is_a_clear_error(board_dir, tmp_path):
     blocker.write_text("x")
     with pytest.raises(LeaderboardError, match="pass --out DIR"):
         write_leaderboard(build_leaderboard(board_dir), blocker)
+
+
+def test_board_title_names_a_partial_run(tmp_path):
+    save(tmp_path, make_result("org/quick", 90, max_per_kind=60))
+    board = build_leaderboard(tmp_path).boards[0]
+    assert board.id == "truthstab-1.0.0/fixed/max60"
+    assert terminal_table(board).startswith("truthstab 1.0.0, protocol fixed (max 60 per kind), all domains")
+    assert "## truthstab 1.0.0, protocol fixed (max 60 per kind)" in markdown(build_leaderboard(tmp_path))

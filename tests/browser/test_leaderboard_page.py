@@ -37,7 +37,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
-    """A built leaderboard folder: 5 models on one board, 1 on a second (faithful) board."""
+    """A built leaderboard folder: 5 models on one board, 1 on a faithful board, 1 on a quick-run board."""
     root = tmp_path_factory.mktemp("lb")
     results = root / "results"
     noise = np.random.default_rng(0).normal(size=1000)
@@ -64,6 +64,7 @@ def board(tmp_path_factory):
     )
     save(results, make_result(BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "medicine": 10}))
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
+    save(results, make_result("org/quick", 40, 3, sha="2" * 40, max_per_kind=60))
     out = root / "leaderboard"
     write_leaderboard(build_leaderboard(results), out)
     return out
@@ -190,7 +191,11 @@ def test_filters(page):
 def test_board_switcher(page):
     p = page.page
     labels = p.eval_on_selector_all("#board option", "o => o.map(x => x.textContent)")
-    assert labels == ["truthstab 1.0.0 · fixed (5)", "truthstab 1.0.0 · faithful (1)"]
+    assert labels == [
+        "truthstab 1.0.0 · fixed (5)",
+        "truthstab 1.0.0 · faithful (1)",
+        "truthstab 1.0.0 · fixed · max 60 per kind (1)",
+    ]
     p.select_option("#board", "1")
     assert page.models() == ["org/faithful-only"]
     assert "protocol faithful" in p.text_content("#board-info")

@@ -208,8 +208,15 @@ def table_rows(board: Board, rows: list[Row], domain: str | None, markdown: bool
     return out
 
 
+def subset_label(part: str) -> str:
+    """``max60`` -> ``max 60 per kind``; ``cities+medicine`` -> ``domains cities+medicine``."""
+    if part.startswith("max") and part[3:].isdigit():
+        return f"max {part[3:]} per kind"
+    return f"domains {part}"
+
+
 def board_title(board: Board) -> str:
-    subset = f" ({', '.join(board.subset)})" if board.subset else ""
+    subset = f" ({', '.join(subset_label(p) for p in board.subset)})" if board.subset else ""
     return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}{subset}"
 
 

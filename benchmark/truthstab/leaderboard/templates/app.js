@@ -322,7 +322,8 @@
     const sel = $("board");
     DATA.boards.forEach((b, i) => {
       const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
-        + (b.subset.length ? " · " + b.subset.join(" · ") : "") + " (" + b.rows.length + ")");
+        + b.subset.map((x) => " · " + (/^max\d+$/.test(x) ? "max " + x.slice(3) + " per kind" : "domains " + x)).join("")
+        + " (" + b.rows.length + ")");
       o.value = String(i);
       sel.appendChild(o);
     });
