@@ -34,8 +34,9 @@ from truthstab.errors import ActivationError
 from truthstab.models.loading import LoadedModel
 from truthstab.models.templates import split_template
 
-#: Batch size of ``batch_size="auto"`` on the CPU; on a GPU auto starts at AUTO_GPU_START and halves on OOM.
-AUTO_CPU_BATCH = 32
+#: Batch size of ``batch_size="auto"`` on the CPU (large batches amortise per-operation overhead, which
+#: dominates short statements on a busy CPU); on a GPU auto starts at AUTO_GPU_START and halves on OOM.
+AUTO_CPU_BATCH = 128
 AUTO_GPU_START = 512
 
 
@@ -216,6 +217,7 @@ class _Runner:
         self.cache_kwarg = "cache" if "cache" in params else "past_key_values"
         self.prefix_kv = self._run_prefix(shared_prefix) if shared_prefix else None
         self.prefix_len = len(shared_prefix)
+        self.cache_layers = self._cache_layers_needed(wanted[-1]) if self.prefix_kv else 0
 
     def run(self, ids: list[list[int]], starts: list[int], ends: list[int]):
         """Hidden states {layer: (B, T, D)} of one batch and the statement spans in padded coordinates."""
@@ -248,10 +250,26 @@ class _Runner:
         )
         return [(layer.keys, layer.values) for layer in cache.layers if layer.is_initialized]
 
-    def _expanded_cache(self, batch: int):
+    def _cache_layers_needed(self, deepest: int) -> int:
+        """How many layers' prefix keys/values a batch needs: up to the deepest wanted block, unless some
+        layer uses a sliding window (its attention mask is sized from its own cache, so all keep it)."""
         from transformers import DynamicCache
 
-        data = [(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in self.prefix_kv]
+        sliding = getattr(DynamicCache(config=self.model.config), "is_sliding", None)
+        if self.blocks is None or sliding is None or any(sliding):
+            return len(self.prefix_kv)
+        return min(deepest + 1, len(self.prefix_kv))
+
+    def _expanded_cache(self, batch: int):
+        """A fresh cache holding the prefix for every row of the batch (expanded views, copied once)."""
+        from transformers import DynamicCache
+
+        data = [
+            (k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1))
+            if i < self.cache_layers
+            else (None, None)
+            for i, (k, v) in enumerate(self.prefix_kv)
+        ]
         return DynamicCache(ddp_cache_data=data, config=self.model.config)
 
     def _forward(self, input_ids, mask, positions, kwargs: dict, stop: bool) -> dict[int, torch.Tensor]:
