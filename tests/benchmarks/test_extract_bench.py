@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from truthstab.activations.extract import _Runner, encode_statements, extract_activations
+from truthstab.activations.extract import AUTO_CPU_BATCH, _Runner, encode_statements, extract_activations
 from truthstab.errors import TruthstabError
 from truthstab.models.templates import render_user_turn
 
@@ -94,7 +94,7 @@ def reference_extract(loaded, texts: list[str], layers: list[int]) -> dict[int, 
     return out
 
 
-def bare_forward(loaded, texts: list[str], batch_size: int = 32) -> None:
+def bare_forward(loaded, texts: list[str], batch_size: int = AUTO_CPU_BATCH) -> None:
     """The model's forward over exactly what extraction feeds (sorted batches, shared prefix once), every
     layer, nothing kept: the physical limit of the same work."""
     enc = encode_statements(loaded, texts)
