@@ -34,9 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from truthstab.errors import TruthstabError
+from truthstab.leaderboard import LeaderboardError
 from truthstab.results import Result, read_result
 
 #: Bump on an incompatible change of leaderboard.json.
@@ -154,8 +155,6 @@ class Leaderboard(_Out):
 
     def board(self, board_id: str | None) -> Board:
         """The board with this id (the first board when None); raises LeaderboardError if absent."""
-        from truthstab.leaderboard import LeaderboardError
-
         if not self.boards:
             raise LeaderboardError("the leaderboard has no boards; score a model and run the build again")
         if board_id is None:
@@ -503,8 +502,6 @@ def build_leaderboard(results_dir: str | Path) -> Leaderboard:
 
     Malformed or schema-incompatible files never stop the build: they are listed in ``skipped`` with
     their path and the reason."""
-    from truthstab.leaderboard import LeaderboardError
-
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise LeaderboardError(
@@ -531,10 +528,6 @@ def build_leaderboard(results_dir: str | Path) -> Leaderboard:
 
 def read_leaderboard(out_dir: str | Path) -> Leaderboard:
     """Read the leaderboard.json that ``build`` wrote into ``out_dir``."""
-    from pydantic import ValidationError
-
-    from truthstab.leaderboard import LeaderboardError
-
     path = Path(out_dir) / "leaderboard.json"
     if not path.is_file():
         raise LeaderboardError(
