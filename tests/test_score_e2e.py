@@ -150,3 +150,22 @@ def test_max_per_kind_keeps_every_kind_and_split_and_all_columns(release_dir):
         assert len(sizes) == 12 and (sizes == 3).all()
     _, again = _load_frames(ScoreConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
     assert all(frames[d]["id"].tolist() == again[d]["id"].tolist() for d in frames)
+
+
+def test_sample_fraction_keeps_the_proportions_of_kinds(release_dir):
+    from truthstab.scoring import ScoreConfig, _load_frames
+
+    _, full = _load_frames(ScoreConfig(dataset=str(release_dir)))
+    _, half = _load_frames(ScoreConfig(dataset=str(release_dir), sample_fraction=0.5, seed=1))
+    for domain in full:
+        whole = full[domain].groupby(["kind", "split"]).size()
+        part = half[domain].groupby(["kind", "split"]).size()
+        assert (part == (whole * 0.5).round()).all()
+        assert set(half[domain]["id"]) < set(full[domain]["id"])
+
+
+def test_partial_runs_get_boards_of_their_own():
+    from truthstab.leaderboard.render import subset_label
+
+    assert subset_label("frac0.1") == "10 % sample"
+    assert subset_label("max60") == "max 60 per kind"

@@ -180,5 +180,7 @@ def compare(a: Result, b: Result) -> str:
         notes.append("! the two results use different protocol modes")
     if a.headline.probe != b.headline.probe:
         notes.append("! the two results use different primary probes")
-    table = tabulate(rows, headers=["headline (95% CI)", name_a, name_b, "B - A", "CIs overlap"])
+    table = tabulate(
+        rows, headers=["headline (95% CI)", name_a, name_b, "B - A", "CIs overlap"], disable_numparse=True
+    )
     return "\n".join([table, *notes]) + "\n"

@@ -45,6 +45,9 @@ class ScoreConfig(BaseModel):
     max_per_kind: int | None = Field(
         default=None, ge=1, description="cap statements per domain, kind and split"
     )
+    sample_fraction: float | None = Field(
+        default=None, gt=0, le=1, description="seeded share of each domain, kind and split (keeps the proportions)"
+    )
     out: Path = Path("submissions")
     trust_remote_code: bool = False
     chat_template: Literal["auto", "on", "off"] = "auto"
@@ -148,6 +151,26 @@ def check_probes(probes: list[str]) -> None:
             raise ProbeError(f"unknown probe {name!r}: use {', '.join(PROBE_NAMES)} or module:Class")
 
 
+def _subsample(frame, config: ScoreConfig):
+    """A seeded sample of every (kind, split) group, for quick runs; the whole frame otherwise.
+
+    ``sample_fraction`` keeps the release's proportions of kinds (which set how strongly a perturbation
+    pulls on the boundary); ``max_per_kind`` caps each group, which equalises them.
+    """
+    if not (config.max_per_kind or config.sample_fraction):
+        return frame
+    shuffled = frame.sample(frac=1.0, random_state=config.seed)
+    groups = shuffled.groupby(["kind", "split"], sort=True)
+    if config.sample_fraction:
+        sizes = groups["id"].transform("size")
+        keep = groups.cumcount() < (sizes * config.sample_fraction).round().clip(lower=1)
+        shuffled = shuffled[keep]
+        groups = shuffled.groupby(["kind", "split"], sort=True)
+    if config.max_per_kind:
+        shuffled = groups.head(config.max_per_kind)
+    return shuffled.sort_values("id").reset_index(drop=True)
+
+
 def _load_frames(config: ScoreConfig):
     """The release and its statements per domain (optionally capped per kind and split, seeded)."""
     from truthstab.data.registry import get_release, load_frame
@@ -163,16 +186,7 @@ def _load_frames(config: ScoreConfig):
     frames = {}
     for domain in domains:
         frame = load_frame(release, domain=domain)
-        if config.max_per_kind:
-            # A seeded per-(kind, split) sample: a quick run keeps every kind and split represented.
-            frame = (
-                frame.sample(frac=1.0, random_state=config.seed)
-                .groupby(["kind", "split"], sort=True)
-                .head(config.max_per_kind)
-                .sort_values("id")
-                .reset_index(drop=True)
-            )
-        frames[domain] = frame
+        frames[domain] = _subsample(frame, config)
     return release, frames
 
 
@@ -318,6 +332,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                     pooling="statement tokens: last token and mean; sAwMIL bags of all statement tokens",
                     options={
                         "max_per_kind": config.max_per_kind,
+                        "sample_fraction": config.sample_fraction,
                         "domains": sorted(frames),
                         "chat_template": config.chat_template,
                     },

@@ -33,6 +33,12 @@ def _split(value: str) -> list[str]:
 @click.option(
     "--max-per-kind", type=int, default=None, help="Cap statements per domain, kind and split (quick runs)."
 )
+@click.option(
+    "--sample-fraction",
+    type=float,
+    default=None,
+    help="Score a seeded share of each domain, kind and split, keeping their proportions (quick runs).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="Activation cache root.")
 @click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True)

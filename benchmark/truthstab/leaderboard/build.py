@@ -327,6 +327,9 @@ def _subset(result: Result) -> list[str]:
     """What part of the release a run scored, when not all of it (runs on parts are not comparable)."""
     parts = []
     cap = result.protocol.options.get("max_per_kind")
+    fraction = result.protocol.options.get("sample_fraction")
+    if fraction:
+        parts.append(f"frac{float(fraction):g}")
     if cap:
         parts.append(f"max{int(cap)}")
     scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
@@ -343,8 +346,13 @@ def _board_id(result: Result) -> str:
 
 def _subset_note(result: Result) -> str | None:
     cap = result.protocol.options.get("max_per_kind")
+    fraction = result.protocol.options.get("sample_fraction")
     scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
     notes = []
+    if fraction:
+        notes.append(
+            f"a seeded {100 * float(fraction):g} % sample of each domain, kind and split (a quick run)"
+        )
     if cap:
         notes.append(f"at most {int(cap)} statements per domain, kind and split (a quick run)")
     if scored and scored != sorted(result.dataset.domains):

@@ -209,9 +209,14 @@ def table_rows(board: Board, rows: list[Row], domain: str | None, markdown: bool
 
 
 def subset_label(part: str) -> str:
-    """``max60`` -> ``max 60 per kind``; ``cities+medicine`` -> ``domains cities+medicine``."""
+    """``max60`` -> ``max 60 per kind``; ``frac0.1`` -> ``10 % sample``; ``cities+medicine`` -> ``domains ...``."""
     if part.startswith("max") and part[3:].isdigit():
         return f"max {part[3:]} per kind"
+    if part.startswith("frac"):
+        try:
+            return f"{100 * float(part[4:]):g} % sample"
+        except ValueError:
+            pass
     return f"domains {part}"
 
 

@@ -318,11 +318,17 @@
 
   // --------------------------------------------------------------------------------------- start up
 
+  function subsetLabel(x) {
+    if (/^max\d+$/.test(x)) return "max " + x.slice(3) + " per kind";
+    if (/^frac[0-9.]+$/.test(x)) return String(Math.round(parseFloat(x.slice(4)) * 1000) / 10) + " % sample";
+    return "domains " + x;
+  }
+
   function init() {
     const sel = $("board");
     DATA.boards.forEach((b, i) => {
       const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
-        + b.subset.map((x) => " · " + (/^max\d+$/.test(x) ? "max " + x.slice(3) + " per kind" : "domains " + x)).join("")
+        + b.subset.map((x) => " · " + subsetLabel(x)).join("")
         + " (" + b.rows.length + ")");
       o.value = String(i);
       sel.appendChild(o);
