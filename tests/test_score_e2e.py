@@ -169,3 +169,13 @@ def test_partial_runs_get_boards_of_their_own():
 
     assert subset_label("frac0.1") == "10 % sample"
     assert subset_label("max60") == "max 60 per kind"
+
+
+def test_partial_runs_never_share_a_folder_with_full_runs():
+    from truthstab.run_layout import run_tag
+
+    full = run_tag("truthstab", "1.0.0", "fixed", "float32")
+    assert full == "truthstab-1.0.0_fixed_float32"
+    assert run_tag("truthstab", "1.0.0", "fixed", "float32", "frac0.1") == "truthstab-1.0.0_fixed_float32_frac0.1"
+    with pytest.raises(Exception, match="not a safe name"):
+        run_tag("truthstab", "1.0.0", "fixed", "float32", "../x")

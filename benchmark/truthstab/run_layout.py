@@ -40,9 +40,9 @@ def model_folder(model_id: str) -> str:
     return safe_component(model_id, "model name")
 
 
-def run_tag(dataset_name: str, dataset_version: str, protocol: str, dtype: str) -> str:
-    """The name of one run's folder inside a revision folder."""
-    tag = f"{dataset_name}-{dataset_version}_{protocol}_{dtype}"
+def run_tag(dataset_name: str, dataset_version: str, protocol: str, dtype: str, subset: str = "") -> str:
+    """The name of one run's folder inside a revision folder (``subset`` names a partial run's sample)."""
+    tag = f"{dataset_name}-{dataset_version}_{protocol}_{dtype}" + (f"_{subset}" if subset else "")
     return safe_component(tag, "run tag")
 
 

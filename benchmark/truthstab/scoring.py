@@ -46,7 +46,10 @@ class ScoreConfig(BaseModel):
         default=None, ge=1, description="cap statements per domain, kind and split"
     )
     sample_fraction: float | None = Field(
-        default=None, gt=0, le=1, description="seeded share of each domain, kind and split (keeps the proportions)"
+        default=None,
+        gt=0,
+        le=1,
+        description="seeded share of each domain, kind and split (keeps the proportions)",
     )
     out: Path = Path("submissions")
     trust_remote_code: bool = False
@@ -169,6 +172,18 @@ def _subsample(frame, config: ScoreConfig):
     if config.max_per_kind:
         shuffled = groups.head(config.max_per_kind)
     return shuffled.sort_values("id").reset_index(drop=True)
+
+
+def _subset_tag(config: ScoreConfig, frames: dict, release) -> str:
+    """How a partial run sampled the release, for its folder name (empty for a full run)."""
+    parts = []
+    if config.sample_fraction:
+        parts.append(f"frac{config.sample_fraction:g}")
+    if config.max_per_kind:
+        parts.append(f"max{config.max_per_kind}")
+    if sorted(frames) != sorted(release.domains):
+        parts.append("+".join(sorted(frames)))
+    return "_".join(parts)
 
 
 def _load_frames(config: ScoreConfig):
@@ -305,7 +320,9 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
         headline, draws = compute_headline(predictions, probe, n_boot=config.n_bootstrap, seed=config.seed)
         if spec.quantization_note:
             headline.warnings.append(f"weights: {spec.quantization_note}")
-        tag = run_tag(release.name, release.version, config.protocol, spec.dtype)
+        tag = run_tag(
+            release.name, release.version, config.protocol, spec.dtype, _subset_tag(config, frames, release)
+        )
         final = run_dir(config.out, spec.id, spec.revision_sha, tag)
         tmp = new_tmp_dir(final.parent, tag)
         try:
