@@ -148,8 +148,9 @@ def card_info(creation: dict, version: str) -> CardInfo:
             name="truthstab curated drug indications (medicine_indications.csv)",
             license="CC BY 4.0 (truthstab)",
             version=f"sha256 {medicine_sha}",
-            notes="established drugs with all main approved indications, compiled from drug labels "
-            "(FDA/EMA prescribing information) and standard pharmacology references; label_basis column",
+            notes="established drugs with all their main approved indications, curated by hand from the "
+            "curator's knowledge of the approved labelling (FDA labels, EMA and national SmPCs; the label_basis "
+            "column names which), spot-checked but not scraped: see data/sources/medicine_indications.md",
         ),
         Source(
             name="truthstab curated fiction tables (fictional_*.csv)",
