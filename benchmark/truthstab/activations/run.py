@@ -92,4 +92,5 @@ def extract_release(
                 "weights": loaded.spec.quantization_note or loaded.spec.dtype,
             }
         )
+        del acts  # free this domain's arrays before the next domain's are read (peak memory: one domain)
     return out
