@@ -12,33 +12,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from truthstab.activations.types import ActivationSet
 from truthstab.errors import ProbeError
 from truthstab.reports import ProtocolReport
 
 DEFAULT_PROBES: tuple[str, ...] = ("sawmil", "mean-diff", "logistic")
-
-
-def _layer_policy(layers: str, model: str, n_layers: int) -> tuple[list[int] | None, dict[str, int] | None]:
-    """(layers to extract, None = all; fixed layer per domain or None = choose by the sweep)."""
-    from truthstab.activations.run import parse_layers
-
-    if layers == "auto":
-        return None, None
-    if layers == "paper":
-        from truthstab.models.registry import resolve_alias
-
-        info = resolve_alias(model)
-        if info is None or not info.paper_layers:
-            raise ProbeError(
-                f"--layers paper needs one of the paper's models (method.md §10); {model!r} is not: "
-                "use --layers auto or a list"
-            )
-        return sorted(set(info.paper_layers.values())), dict(info.paper_layers)
-    wanted = parse_layers(layers, n_layers)
-    if not wanted:
-        raise ProbeError("--layers is empty: use auto, paper, or a list like 12 or 10-20")
-    return wanted, None
 
 
 def probe_release(
@@ -61,8 +38,9 @@ def probe_release(
     from truthstab.activations.store import ActivationStore
     from truthstab.data.registry import get_release, load_frame
     from truthstab.models.loading import load_model
+    from truthstab.probe_inputs import gather_probe_inputs, layer_policy
     from truthstab.probes import input_kind, make_probe
-    from truthstab.protocol import run_protocol, select_layers
+    from truthstab.protocol import run_protocol
 
     specs = [make_probe(p, seed) for p in probes]  # fail on a bad probe name before loading anything
     release = get_release(dataset)
@@ -71,34 +49,21 @@ def probe_release(
     if unknown:
         raise ProbeError(f"release {release.ref} has no domain {unknown[0]!r}: pick from {release.domains}")
     loaded = load_model(model, revision, dtype, device, False, "auto")
-    extract, fixed = _layer_policy(layers, model, loaded.spec.n_layers)
-    store = ActivationStore(cache_dir)
+    policy = layer_policy(layers, model, loaded.spec.n_layers)
     frames = {d: load_frame(release, domain=d) for d in wanted}
-
-    def get(domain: str, pooled, bag_layers=()) -> ActivationSet:
-        return store.get_or_extract(
-            loaded,
-            frames[domain],
-            release.sha256,
-            domain,
-            layers=pooled,
-            bag_layers=bag_layers,
-            batch_size=batch_size,
-            progress=progress,
-        )
-
-    acts = {d: get(d, extract) for d in wanted}
-    if fixed is not None:
-        chosen = {d: fixed[d] for d in wanted}
-    elif extract is not None and len(extract) == 1:
-        chosen = dict.fromkeys(wanted, extract[0])
-    else:
-        chosen, _ = select_layers(acts, seed, mode)
-    if any(input_kind(p) == "bags" for p in specs):
-        for d in wanted:
-            bagged = get(d, [chosen[d]], [chosen[d]])
-            a = acts[d]
-            acts[d] = ActivationSet(a.statements, a.layers, a.last, a.mean, bagged.bags, a.meta)
+    inputs = gather_probe_inputs(
+        ActivationStore(cache_dir),
+        loaded,
+        frames,
+        release.sha256,
+        policy,
+        needs_bags=any(input_kind(p) == "bags" for p in specs),
+        seed=seed,
+        mode=mode,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    acts, chosen = inputs.acts, inputs.layers
     return run_protocol(
         acts,
         list(probes),

@@ -7,6 +7,7 @@ so an interrupted run leaves nothing half-written and a rerun gives identical nu
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -66,9 +67,13 @@ class ScoreConfig(BaseModel):
     @field_validator("layers")
     @classmethod
     def _layers(cls, value: str) -> str:
-        if value in ("auto", "paper") or all(p.strip().isdigit() for p in value.split(",")):
+        if value in ("auto", "paper") or re.fullmatch(
+            r"\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*", value
+        ):
             return value
-        raise ValueError(f"layers must be auto, paper or a comma-separated list of integers, not {value!r}")
+        raise ValueError(
+            f"layers must be auto, paper or a list of layers and ranges like 12 or 8-14, not {value!r}"
+        )
 
     @field_validator("batch_size")
     @classmethod
@@ -115,13 +120,6 @@ def primary_probe(probes: list[str]) -> str:
         if name in probes:
             return name
     return probes[0]
-
-
-def parse_layers(value: str) -> str | list[int]:
-    """``auto``/``paper`` as given, else the list of layer indices."""
-    if value in ("auto", "paper"):
-        return value
-    return [int(p) for p in value.split(",")]
 
 
 def replace_dir(tmp: Path, final: Path) -> None:
@@ -205,26 +203,6 @@ def _load_frames(config: ScoreConfig):
     return release, frames
 
 
-def _choose_layers(config: ScoreConfig, spec, info) -> tuple[str, list[int] | None, dict[str, int] | None]:
-    """(policy, layers to extract or None for all, fixed layer per domain or None to sweep)."""
-    wanted = parse_layers(config.layers)
-    if wanted == "auto":
-        return "auto", None, None
-    if wanted == "paper":
-        if info is None or not info.paper_layers:
-            raise ProbeError(
-                f"--layers paper needs a model from the paper's table (method.md §10); {spec.id} is not one: "
-                "use --layers auto or an explicit list"
-            )
-        return "paper", sorted(set(info.paper_layers.values())), dict(info.paper_layers)
-    bad = [layer for layer in wanted if not 0 <= layer < spec.n_layers]
-    if bad:
-        raise ProbeError(f"layer(s) {bad} out of range: {spec.id} has decoder blocks 0-{spec.n_layers - 1}")
-    if len(wanted) == 1:
-        return "given", wanted, None
-    return "sweep-list", sorted(set(wanted)), None
-
-
 def _sweep_curves(curves: dict, n_layers: int) -> dict[str, list[float | None]]:
     """Calibration AP per decoder block (None where a block was not swept), per domain."""
     out = {}
@@ -241,18 +219,18 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
     import numpy as np
 
     from truthstab.activations.store import ActivationStore
-    from truthstab.activations.types import ActivationSet
     from truthstab.figures import cosine_heatmap, flip_bars, sweep_curves, wasserstein_heatmaps
     from truthstab.headline import compute_headline
     from truthstab.models.loading import load_model
-    from truthstab.models.registry import resolve_alias
-    from truthstab.protocol import run_protocol, select_layers
+    from truthstab.probe_inputs import gather_probe_inputs, layer_policy
+    from truthstab.probes import input_kind, make_probe
+    from truthstab.protocol import run_protocol
     from truthstab.provenance import environment_record, harness_record
     from truthstab.report import report_card
     from truthstab.results import DatasetRecord, ModelRecord, ProtocolRecord, write_result
     from truthstab.run_layout import FIGURES_DIR, PREDICTIONS_FILE, REPORT_FILE, RESULT_FILE, run_dir, run_tag
 
-    needs_bags = "sawmil" in config.probes
+    needs_bags = any(input_kind(make_probe(p, config.seed)) == "bags" for p in config.probes)
     timer = StageTimer(6 + needs_bags, echo)
     with timer.stage("dataset"):
         release, frames = _load_frames(config)
@@ -266,42 +244,21 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
             chat_template=config.chat_template,
         )
         spec = loaded.spec
-    policy, extract_layers, fixed = _choose_layers(config, spec, resolve_alias(config.model))
-    store = ActivationStore(config.cache_dir)
-    batch = "auto" if config.batch_size == "auto" else int(config.batch_size)
-
-    def activations(domain: str, layers, bag_layers=()) -> ActivationSet:
-        return store.get_or_extract(
-            loaded,
-            frames[domain],
-            release.sha256,
-            domain,
-            layers=layers,
-            bag_layers=bag_layers,
-            batch_size=batch,
-            progress=progress,
-        )
-
-    with timer.stage("activations"):
-        acts = {d: activations(d, extract_layers) for d in frames}
-    with timer.stage("layer choice"):
-        chosen, curves = select_layers(acts, config.seed, config.protocol)
-        if fixed is not None:
-            chosen = {d: fixed[d] for d in frames}
-        elif policy == "given":
-            chosen = {d: extract_layers[0] for d in frames}
-    if needs_bags:
-        with timer.stage("token bags"):
-            for d in frames:
-                bagged = activations(d, [chosen[d]], [chosen[d]])
-                acts[d] = ActivationSet(
-                    statements=acts[d].statements,
-                    layers=acts[d].layers,
-                    last=acts[d].last,
-                    mean=acts[d].mean,
-                    bags=bagged.bags,
-                    meta=acts[d].meta,
-                )
+    policy = layer_policy(config.layers, config.model, spec.n_layers)
+    inputs = gather_probe_inputs(
+        ActivationStore(config.cache_dir),
+        loaded,
+        frames,
+        release.sha256,
+        policy,
+        needs_bags=needs_bags,
+        seed=config.seed,
+        mode=config.protocol,
+        batch_size="auto" if config.batch_size == "auto" else int(config.batch_size),
+        progress=progress,
+        stage=timer.stage,
+    )
+    acts, chosen, curves = inputs.acts, inputs.layers, inputs.curves
     with timer.stage("probes and metrics"):
         report = run_protocol(
             acts,
@@ -338,7 +295,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                     mode=config.protocol,
                     probes=[str(p) for p in config.probes],
                     primary_probe=probe,
-                    layer_policy=policy,
+                    layer_policy=policy.name,
                     layers=dict(sorted(chosen.items())),
                     sweep_curves=sweeps,
                     seed=config.seed,
