@@ -176,6 +176,9 @@ def test_partial_runs_never_share_a_folder_with_full_runs():
 
     full = run_tag("truthstab", "1.0.0", "fixed", "float32")
     assert full == "truthstab-1.0.0_fixed_float32"
-    assert run_tag("truthstab", "1.0.0", "fixed", "float32", "frac0.1") == "truthstab-1.0.0_fixed_float32_frac0.1"
+    assert (
+        run_tag("truthstab", "1.0.0", "fixed", "float32", "frac0.1")
+        == "truthstab-1.0.0_fixed_float32_frac0.1"
+    )
     with pytest.raises(Exception, match="not a safe name"):
         run_tag("truthstab", "1.0.0", "fixed", "float32", "../x")

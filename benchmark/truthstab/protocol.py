@@ -377,7 +377,9 @@ def _fit_domain_probe(
             try:
                 est.fit(features(train), y_all[train])
             except ValueError as exc:
-                raise ProbeError(f"domain {domain!r}, probe {probe_name(spec)!r}, task {task}: {exc}") from exc
+                raise ProbeError(
+                    f"domain {domain!r}, probe {probe_name(spec)!r}, task {task}: {exc}"
+                ) from exc
             by_labels[key] = est
         seconds = time.perf_counter() - start
         s_cal = np.asarray(est.decision_function(x_cal), dtype=np.float64)
