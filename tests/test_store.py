@@ -133,3 +133,14 @@ def test_default_root_follows_truthstab_cache(monkeypatch, tmp_path):
 def test_frame_without_statements_is_refused(llama, tmp_path):
     with pytest.raises(ActivationError, match="no 'statement' column"):
         ActivationStore(tmp_path).get_or_extract(llama, pd.DataFrame({"text": ["x"]}), SHA, "cities")
+
+
+def test_a_corrupt_index_is_listed_as_corrupt_not_fatal(tmp_path):
+    from truthstab.activations.store import INDEX, ActivationStore
+
+    entry = tmp_path / "groupkey" / "entrykey"
+    entry.mkdir(parents=True)
+    (entry / INDEX).write_text("{not json")
+    rows = ActivationStore(tmp_path).list()
+    assert [r["key"] for r in rows] == ["groupkey/entrykey"]
+    assert rows[0]["complete"] == "corrupt"

@@ -133,10 +133,15 @@ class ActivationStore:
         """Every entry (complete or partial) with its model, dataset, domain, layers, progress and size."""
         rows = []
         for index_path in sorted(self.root.glob(f"*/*/{INDEX}")):
-            index = _read_index(index_path.parent)
+            entry = index_path.parent
+            try:
+                index = _read_index(entry)
+            except ActivationError:
+                # One damaged entry must not hide the others: list it as corrupt so `cache clear --key` can remove it.
+                rows.append(_corrupt_row(entry))
+                continue
             if index is None:
                 continue
-            entry = index_path.parent
             rows.append(
                 {
                     "key": f"{entry.parent.name}/{entry.name}",
@@ -308,6 +313,23 @@ def _complete_entries(group: Path) -> list[dict]:
         if index and index.get("complete") and index.get("store_version") == STORE_VERSION:
             out.append({**index, "_dir": index_path.parent.name})
     return out
+
+
+def _corrupt_row(entry: Path) -> dict:
+    """A listing row for an entry whose index cannot be read."""
+    return {
+        "key": f"{entry.parent.name}/{entry.name}",
+        "model": "?",
+        "revision": "?",
+        "dtype": "?",
+        "dataset_sha256": "?",
+        "domain": "?",
+        "layers": "?",
+        "bag_layers": "?",
+        "rows": "?",
+        "complete": "corrupt",
+        "bytes": sum(p.stat().st_size for p in entry.iterdir() if p.is_file()),
+    }
 
 
 def _read_index(entry: Path) -> dict | None:
