@@ -182,3 +182,13 @@ def test_partial_runs_never_share_a_folder_with_full_runs():
     )
     with pytest.raises(Exception, match="not a safe name"):
         run_tag("truthstab", "1.0.0", "fixed", "float32", "../x")
+
+
+def test_result_records_the_sweep_it_chose_from(scored):
+    _, path, _, _ = scored
+    result = read_result(path)
+    sweeps = {s["domain"]: s for s in result.metrics["sweeps"]}
+    assert set(sweeps) == set(result.protocol.layers)
+    for domain, sweep in sweeps.items():
+        assert sweep["chosen"] == result.protocol.layers[domain]
+        assert len(result.protocol.sweep_curves[domain]) == result.model.n_layers

@@ -71,8 +71,9 @@ def probe_release(
         mode=mode,
         seed=seed,
         n_bootstrap=n_bootstrap,
-        sweep=True,
+        sweep=False,
         progress=progress,
+        curves=inputs.curves,
     )
 
 

@@ -437,11 +437,13 @@ def run_protocol(
     sweep: bool = True,
     progress: bool = False,
     faithful_max_bags: int = FAITHFUL_MAX_BAGS,
+    curves: Mapping[str, LayerSweep] | None = None,
 ) -> ProtocolReport:
     """Run the whole probe stage on per-domain activation sets and return its report.
 
     ``layers``: a layer per domain, or None to choose by :func:`select_layers` (``sweep`` then is implied;
-    with given layers, ``sweep=True`` still records the curves). ``probes``: names
+    with given layers, ``sweep=True`` still records the curves). ``curves``: sweep curves the caller
+    already computed with :func:`select_layers` (recorded as they are, not swept again). ``probes``: names
     (``mean-diff|logistic|sawmil|module:Class``) or estimator instances. Bag probes need
     ``acts[domain].bags[layer]`` for the chosen layer. Same inputs and seed give the same report.
     """
@@ -452,9 +454,13 @@ def run_protocol(
     if not probes:
         raise ProbeError("no probes given; use e.g. --probes sawmil,mean-diff,logistic")
     t0 = time.perf_counter()
-    curves: dict[str, LayerSweep] = {}
-    if layers is None or sweep:
+    if curves is not None:
+        curves = dict(curves)
+        chosen = {d: curves[d].chosen for d in curves}
+    elif layers is None or sweep:
         chosen, curves = select_layers(acts, seed, mode)
+    else:
+        curves = {}
     layer_choice = "auto" if layers is None else "given"
     if layers is not None:
         unknown = sorted(set(layers) - set(acts))

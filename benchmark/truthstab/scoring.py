@@ -268,6 +268,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
             seed=config.seed,
             n_bootstrap=config.n_bootstrap,
             sweep=False,
+            curves=curves,
             progress=progress,
         )
     with timer.stage("result"):
