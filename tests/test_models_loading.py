@@ -173,3 +173,19 @@ def test_date_is_pinned_and_bos_not_doubled(tiny_llama_dir):
 def test_registry_gemma_parts_are_in_order():
     parts = [path for _, path in REGISTRY["gemma3-270m"].package.files]
     assert parts == sorted(parts) and parts[0].endswith(".part00")
+
+
+def test_config_without_sizes_is_refused_before_memory_is_allocated(tiny_llama_dir, tmp_path):
+    import json
+    import shutil
+
+    import pytest
+
+    from truthstab.errors import ModelError
+    from truthstab.models.loading import load_model
+
+    folder = tmp_path / "bare-config"
+    shutil.copytree(tiny_llama_dir, folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    with pytest.raises(ModelError, match=r"config\.json describes a model of"):
+        load_model(str(folder))

@@ -255,6 +255,7 @@ def _load_weights(
         raise ModelError(f"cannot read the model config in {folder}: {exc}") from exc
     causal = not (info and info.encoder) and _is_causal_config(config)
     cls = AutoModelForCausalLM if causal else AutoModel
+    _check_config_matches_weights(folder, config, cls, trust)
     try:
         model = cls.from_pretrained(
             folder,
@@ -267,6 +268,48 @@ def _load_weights(
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"cannot load the weights in {folder}: {exc}") from exc
     return model.eval()
+
+
+def count_safetensors_params(paths: list[Path]) -> int:
+    """Parameter count from safetensors headers only (no tensor data is read)."""
+    from safetensors import safe_open
+
+    total = 0
+    for path in paths:
+        try:
+            with safe_open(str(path), framework="numpy") as handle:
+                for key in handle.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
+                    count = 1
+                    for dim in handle.get_slice(key).get_shape():
+                        count *= dim
+                    total += count
+        except Exception as exc:  # safetensors raises its own error types for corrupt headers
+            raise ModelError(f"weights file {path.name} is not a readable safetensors file ({exc})") from exc
+    return total
+
+
+#: How many times more parameters the config may describe than the weights hold (tied embeddings and
+#: buffers make the two differ a little; a config missing its sizes describes a default model many times larger).
+CONFIG_WEIGHTS_RATIO = 2.0
+
+
+def _check_config_matches_weights(folder: Path, config, cls, trust: bool) -> None:
+    """Refuse a config that describes a far larger model than its weights, before memory is allocated.
+
+    transformers fills missing sizes with the architecture's defaults: a bare ``{"model_type": "llama"}``
+    beside tiny weights would build a 6.7-billion-parameter model and exhaust memory before any error.
+    """
+    from accelerate import init_empty_weights
+
+    stored = count_safetensors_params(sorted(folder.glob("*.safetensors")))
+    with init_empty_weights():
+        skeleton = cls.from_config(config, trust_remote_code=trust)
+    expected = sum(p.numel() for p in skeleton.parameters())
+    if expected > CONFIG_WEIGHTS_RATIO * stored + 1_000_000:
+        raise ModelError(
+            f"{folder}: config.json describes a model of {expected:,} parameters but the safetensors files hold "
+            f"{stored:,}: the config is missing its sizes or belongs to another model; fix config.json"
+        )
 
 
 def _is_causal_config(config) -> bool:

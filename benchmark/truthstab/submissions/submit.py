@@ -59,23 +59,14 @@ def local_content_sha(directory: Path) -> str:
 
 
 def count_safetensors_params(paths: list[Path]) -> int:
-    """Parameter count from safetensors headers only (no tensor data is read)."""
-    from safetensors import safe_open
+    """Parameter count from safetensors headers only; an unreadable header is a SubmissionError."""
+    from truthstab.errors import ModelError
+    from truthstab.models.loading import count_safetensors_params as count
 
-    total = 0
-    for path in paths:
-        try:
-            with safe_open(str(path), framework="numpy") as handle:
-                for key in handle.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
-                    count = 1
-                    for dim in handle.get_slice(key).get_shape():
-                        count *= dim
-                    total += count
-        except Exception as exc:  # safetensors raises its own error types for corrupt headers
-            raise SubmissionError(
-                f"weights file {path.name} is not a readable safetensors file ({exc})"
-            ) from exc
-    return total
+    try:
+        return count(paths)
+    except ModelError as exc:
+        raise SubmissionError(str(exc)) from exc
 
 
 def _card_license(readme: Path) -> str | None:
