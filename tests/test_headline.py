@@ -1,41 +1,54 @@
-"""Headline scores on constructed predictions whose answer is known by hand."""
+"""Fit-aware headline scores on constructed predictions whose answer is known by hand.
+
+Construction: n true test statements and R refits. Baseline refit r calls every statement True except
+statement r, so two baseline refits r != r' disagree on exactly one statement each way: the refit null is
+1 / (n - 1). Task k's refit r additionally retracts the last m_k statements: its fit-aware retraction is
+m_k / (n - 1) and its excess over the null (m_k - 1) / (n - 1).
+"""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from truthstab.headline import compute_headline
+from truthstab.headline import MAX_REFIT_NULL, compute_headline
+
+COLUMNS = ["domain", "id", "kind", "split", "probe", "task", "refit", "score", "prediction"]
 
 
-def _frame(domain: str, n_true: int, retract: dict[int, int], n_false: int = 40) -> pd.DataFrame:
-    """n_true true test statements, all True at baseline; task k retracts the first retract[k] of them."""
+def _frame(domain: str, n_true: int, retract: dict[int, int], n_refits: int = 4, n_false: int = 40):
     rows = []
     for i in range(n_true):
+        sid = f"{domain}-t{i:04d}"
         for task in range(5):
-            pred = not (i < retract.get(task, 0))
-            rows.append((domain, f"{domain}-t{i:04d}", "true", "test", "p", task, 1.0 + i, pred))
+            rows.append((domain, sid, "true", "test", "p", task, 0, 1.0 + i, True))
+            for r in range(1, n_refits + 1):
+                pred = i != r - 1 and not (task > 0 and i >= n_true - retract.get(task, 0))
+                rows.append((domain, sid, "true", "test", "p", task, r, float("nan"), pred))
     for i in range(n_false):
         for task in range(5):
-            rows.append((domain, f"{domain}-f{i:04d}", "false", "test", "p", task, -1.0 - i, False))
-    return pd.DataFrame(
-        rows, columns=["domain", "id", "kind", "split", "probe", "task", "score", "prediction"]
-    )
+            rows.append((domain, f"{domain}-f{i:04d}", "false", "test", "p", task, 0, -1.0 - i, False))
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def test_rates_match_hand_counts_and_average_over_domains():
-    pred = pd.concat([_frame("a", 100, {1: 20, 2: 5, 4: 0}), _frame("b", 50, {1: 10, 2: 0, 4: 1})])
+def test_fit_aware_rates_match_hand_counts_and_average_over_domains():
+    pred = pd.concat([_frame("a", 101, {1: 21, 2: 6, 4: 0}), _frame("b", 51, {1: 11, 2: 1, 4: 2})])
     head, draws = compute_headline(pred, "p", n_boot=200, seed=3)
-    # domain a: syn 20 %, fic 5 %; domain b: syn 20 %, fic 0 %, noise 2 %
-    assert head.per_domain["a"].unfamiliar_stability.value == pytest.approx(80.0)
-    assert head.per_domain["a"].familiar_stability.value == pytest.approx(95.0)
-    assert head.per_domain["b"].noise_control.value == pytest.approx(2.0)
+    a, b = head.per_domain["a"], head.per_domain["b"]
+    assert a.refit_null.value == pytest.approx(1.0) and b.refit_null.value == pytest.approx(2.0)
+    assert a.unfamiliar_retraction.value == pytest.approx(21.0)
+    assert a.unfamiliar_excess.value == pytest.approx(20.0)
+    assert a.unfamiliar_stability.value == pytest.approx(80.0)
+    assert a.familiar_stability.value == pytest.approx(95.0)
+    assert b.familiar_stability.value == pytest.approx(100.0)  # retracts exactly what a refit does
+    assert b.noise_control.value == pytest.approx(4.0)
     assert head.unfamiliar_stability.value == pytest.approx(80.0)
     assert head.familiar_stability.value == pytest.approx(97.5)
     assert head.truth_stability.value == pytest.approx((80.0 + 97.5) / 2)
-    assert head.familiarity_gap.value == pytest.approx(17.5)
+    assert head.familiarity_gap.value == pytest.approx(((21 - 6) + (22 - 2)) / 2)
     assert head.baseline_ap.value == pytest.approx(1.0)  # scores separate true from false perfectly
-    assert head.per_domain["a"].n_true_test == 100
-    for est in (head.truth_stability, head.familiarity_gap, head.noise_control):
+    assert head.n_refits == 4 and head.measurable_domains == ["a", "b"]
+    assert a.n_true_test == 101 and a.n_baseline_true == 101
+    for est in (head.truth_stability, head.familiarity_gap, head.refit_null, a.unfamiliar_excess):
         assert est.ci_low <= est.value <= est.ci_high
     assert head.unfamiliar_stability.ci_low < 80.0 < head.unfamiliar_stability.ci_high
     assert len(draws["truth_stability"]) == 200
@@ -51,12 +64,40 @@ def test_same_seed_same_numbers_other_seed_other_draws():
     assert one[1]["truth_stability"] != other[1]["truth_stability"]
 
 
-def test_near_chance_baseline_is_warned():
-    pred = _frame("a", 50, {})
+def test_near_chance_domain_is_not_measurable_and_left_out_of_the_mean():
+    good = _frame("a", 60, {1: 13})
+    bad = _frame("b", 60, {1: 1})
     rng = np.random.default_rng(0)
-    pred["score"] = rng.normal(size=len(pred))  # scores carry no information
-    head, _ = compute_headline(pred, "p", n_boot=50)
-    assert any("near chance" in w for w in head.warnings)
+    full = bad["refit"] == 0
+    bad.loc[full, "score"] = rng.normal(size=int(full.sum()))  # the baseline's scores carry no information
+    head, _ = compute_headline(pd.concat([good, bad]), "p", n_boot=50)
+    assert head.per_domain["b"].measurable is False
+    assert any("near chance" in r for r in head.per_domain["b"].not_measurable)
+    assert head.measurable_domains == ["a"]
+    # b would look perfectly stable (it retracts no more than a refit); it must not lift the mean.
+    assert head.unfamiliar_stability.value == pytest.approx(head.per_domain["a"].unfamiliar_stability.value)
+
+
+def test_large_refit_null_is_not_measurable_and_no_measurable_domain_gives_no_score():
+    n = 40
+    frame = _frame("a", n, {1: 2}, n_refits=3)
+    # Each baseline refit now drops a different third of the statements: a null far above the bound.
+    base_refits = (frame["refit"] > 0) & (frame["kind"] == "true")
+    index = frame.loc[base_refits, "id"].str[-4:].astype(int)
+    frame.loc[base_refits, "prediction"] = (index % 3) != (frame.loc[base_refits, "refit"] - 1)
+    head, draws = compute_headline(frame, "p", n_boot=50)
+    dom = head.per_domain["a"]
+    assert dom.refit_null.value > 100 * MAX_REFIT_NULL
+    assert not dom.measurable and any("refitting alone" in r for r in dom.not_measurable)
+    assert head.truth_stability is None and head.measurable_domains == [] and set(draws) == {"baseline_ap"}
+    assert any("no domain is measurable" in w for w in head.warnings)
+
+
+def test_without_refits_nothing_is_measurable():
+    frame = _frame("a", 50, {1: 5}, n_refits=0)
+    head, _ = compute_headline(frame, "p", n_boot=20)
+    assert head.truth_stability is None and head.per_domain["a"].unfamiliar_excess is None
+    assert any("--refits" in r for r in head.per_domain["a"].not_measurable)
 
 
 def test_unknown_probe_and_missing_task_are_errors():

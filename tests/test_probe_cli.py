@@ -39,12 +39,14 @@ def test_probe_run_prints_the_table_and_writes_the_report(tiny_llama_dir, releas
     assert res.exit_code == 0, res.output
     assert "true+synthetic" in res.output and "retract" in res.output
     report = ProtocolReport.model_validate_json(out.read_text())
-    assert report.probes == ["mean-diff", "sawmil"] and report.layer_choice == "given"
+    # The sweep chose the layers, so the report says auto (it said "given" before: a recorded bug).
+    assert report.probes == ["mean-diff", "sawmil"] and report.layer_choice == "auto"
     assert [s.domain for s in report.sweeps] == list(report.layers) == ["cities"]  # auto sweep kept
     as_json = _run(*common, "--probes", "mean-diff", "--layers", "1", "--json")
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
     assert data["layers"] == {"cities": 1, "definitions": 1, "medicine": 1}
+    assert data["layer_choice"] == "given"
     assert len(data["results"]) == 3 and all(len(r["tasks"]) == 5 for r in data["results"])
 
 

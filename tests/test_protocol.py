@@ -170,6 +170,7 @@ def test_same_seed_same_report_and_report_is_json():
         for r in d["results"]:
             for t in r["tasks"]:
                 t.pop("fit_seconds")
+            r["refits"].pop("fit_seconds")
         return d
 
     a, b, c = run(1), run(1), run(2)
@@ -182,7 +183,9 @@ def test_same_seed_same_report_and_report_is_json():
     assert len(frame) == 5 and set(frame.task) == {0, 1, 2, 3, 4}
     preds = a.predictions_frame()
     n_test = int((acts.statements.split == "test").sum()) + a.noise[0].n_test
-    assert len(preds) == 5 * n_test
+    assert (preds.refit == 0).sum() == 5 * n_test
+    n_true_test = int(((acts.statements.split == "test") & (acts.statements.kind == "true")).sum())
+    assert (preds.refit > 0).sum() == 5 * a.n_refits * n_true_test  # refits: true test statements only
     assert a.geometry[0].counts["noise"] == a.noise[0].n
     assert {(d.a, d.b) for d in a.geometry[0].distances} >= {("true", "false"), ("true", "noise")}
 

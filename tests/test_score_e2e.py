@@ -23,7 +23,7 @@ def release_dir(tmp_path_factory) -> Path:
 
 def _score(model_dir: Path, release: Path, out: Path, cache: Path, *extra: str):
     args = ["score", str(model_dir), "--dataset", str(release), "--out", str(out), "--cache-dir", str(cache)]
-    args += ["--bootstrap", "40", "--batch-size", "8", "--quiet", *extra]
+    args += ["--bootstrap", "40", "--batch-size", "8", "--quiet", "--probes", "sawmil,mean-diff,logistic", *extra]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result
@@ -67,7 +67,9 @@ def test_result_validates_and_is_laid_out_by_model_and_sha(scored):
         "layer_sweep",
         "kind_wasserstein",
     }
-    assert result.protocol.primary_probe == "sawmil" and result.headline.probe == "sawmil"
+    # sAwMIL runs (the bag path end to end) but the headline probe is the evidence-chosen linear one.
+    assert result.protocol.primary_probe == "mean-diff" and result.headline.probe == "mean-diff"
+    assert result.protocol.n_refits == 10 and result.metrics["layer_choice"] == "auto"
     assert set(result.protocol.layers) == {"cities", "medicine", "definitions"}
     assert result.dataset.name == "tiny" and len(result.dataset.sha256) == 64
     assert not list(out.rglob(".tmp-*")), "no temporary folder is left behind"
@@ -82,9 +84,15 @@ def test_counts_add_up_and_cis_contain_estimates(scored, release_dir):
     for domain, dh in result.headline.per_domain.items():
         assert dh.n_true_test == n_true_test[domain]
         base = pred[
-            (pred.domain == domain) & (pred.probe == "sawmil") & (pred.task == 0) & (pred.kind == "true")
+            (pred.domain == domain)
+            & (pred.probe == "mean-diff")
+            & (pred.task == 0)
+            & (pred.kind == "true")
+            & (pred.refit == 0)
         ]
         assert dh.n_baseline_true == int(base["prediction"].sum())
+        # A random tiny network cannot be measured: it says so rather than looking stable.
+        assert dh.measurable is (not dh.not_measurable)
     for rep in result.metrics["results"]:
         for task in rep["tasks"]:
             flips = task["flips"]
@@ -93,16 +101,22 @@ def test_counts_add_up_and_cis_contain_estimates(scored, release_dir):
             assert flips["n_base_true"] + flips["n_base_false"] == flips["n_true"]
             assert flips["retraction_count"] <= flips["n_base_true"]
             assert flips["expansion_count"] <= flips["n_base_false"]
+    for dh in result.headline.per_domain.values():
+        for est in (dh.truth_stability, dh.unfamiliar_stability, dh.familiar_stability, dh.refit_null):
+            assert est is not None and est.ci_low <= est.value <= est.ci_high
+        assert dh.truth_stability.value == pytest.approx(
+            (dh.unfamiliar_stability.value + dh.familiar_stability.value) / 2
+        )
     head = result.headline
-    for est in (head.truth_stability, head.unfamiliar_stability, head.familiar_stability, head.noise_control):
-        assert est.ci_low <= est.value <= est.ci_high
-    assert head.truth_stability.value == pytest.approx(
-        (head.unfamiliar_stability.value + head.familiar_stability.value) / 2
-    )
-    # Every test statement of every probe and task has a prediction row.
+    assert head.measurable_domains == sorted(d for d, h in head.per_domain.items() if h.measurable)
+    assert (head.truth_stability is None) == (not head.measurable_domains)
+    # Every test statement of every probe and task has a full-fit prediction row; every true test
+    # statement one per refit.
     n_test = len(data)
+    n_true = int((data["kind"] == "true").sum())
     for (probe, task), group in pred.groupby(["probe", "task"]):
-        assert len(group[group.kind != "noise"]) == n_test, (probe, task)
+        assert len(group[(group.kind != "noise") & (group.refit == 0)]) == n_test, (probe, task)
+        assert len(group[group.refit > 0]) == 10 * n_true, (probe, task)
 
 
 def test_rerun_is_identical_apart_from_time(scored, tiny_llama_dir, release_dir, tmp_path):
@@ -120,8 +134,9 @@ def test_results_show_and_compare(scored):
     _, path, _, _ = scored
     runner = CliRunner()
     shown = runner.invoke(main, ["results", "show", str(path)])
-    assert shown.exit_code == 0 and "Per domain and perturbation" in shown.output
+    assert shown.exit_code == 0 and "Fit-aware rates" in shown.output and "refit null" in shown.output
     compared = runner.invoke(main, ["results", "compare", str(path), str(path)])
+    # baseline AP is defined whether or not a domain is measurable, so a self-comparison shows +0.00.
     assert compared.exit_code == 0 and "+0.00" in compared.output and "NO" not in compared.output
 
 

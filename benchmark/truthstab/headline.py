@@ -1,143 +1,191 @@
-"""The headline scores of a run, with paired bootstrap intervals (definitions in truthstab.results).
+"""The headline scores of a run: fit-aware, with joint bootstrap intervals (definitions in truthstab.results).
 
-A pure function of the per-statement predictions of the primary probe, so the numbers can be recomputed
-from the Parquet side file of any result.
+A pure function of the per-statement predictions of the primary probe (refit 0 = the full-data fit, refits
+1..R = the bootstrap refits), so the numbers can be recomputed from the Parquet side file of any result.
+A domain enters the headline only when it is *measurable* for the model: its baseline probe is clearly
+above chance, calls enough true test statements True, and its refit null is below a stated bound.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score
 
+from truthstab import fitaware as FA
+from truthstab import metrics as M
 from truthstab.results import DomainHeadline, Estimate, Headline
+from truthstab.seeds import sub_seed
 
-#: Task ids of method.md §7.
+#: Task ids of method.md's perturbation table.
 BASELINE, SYNTHETIC, FICTIONAL, FICTIONAL_TRUE, NOISE = 0, 1, 2, 3, 4
 
-#: A baseline probe whose test AP is within this margin of the positive rate is called near chance.
+#: Measurability (docs/method.md, "Fit-aware stability"). A baseline probe whose test AP is within this
+#: margin of the positive rate is near chance: its boundary says little about truth.
 NEAR_CHANCE_MARGIN = 0.10
+#: A domain whose refit null (retractions that refitting alone produces) exceeds this share is not
+#: measurable: a perturbation's flips cannot be told from the fit's own noise.
+MAX_REFIT_NULL = 0.15
+#: Fewer baseline-True statements than this leave the retraction rate without a usable denominator.
+MIN_BASELINE_TRUE = 30
 
-PREDICTION_COLUMNS = ("domain", "id", "kind", "split", "probe", "task", "score", "prediction")
+PREDICTION_COLUMNS = ("domain", "id", "kind", "split", "probe", "task", "refit", "score", "prediction")
+
+#: The headline quantities, in the order the tools show them.
+QUANTITIES = (
+    "truth_stability",
+    "unfamiliar_stability",
+    "familiar_stability",
+    "familiarity_gap",
+    "unfamiliar_excess",
+    "familiar_excess",
+    "unfamiliar_retraction",
+    "familiar_retraction",
+    "refit_null",
+    "noise_control",
+    "baseline_ap",
+)
 
 
-def _estimate(value: float, draws: np.ndarray) -> Estimate:
-    """Point estimate with a 95 % percentile interval.
-
-    The interval is widened to contain the point estimate: with few statements a skewed bootstrap
-    distribution can otherwise exclude it, and a reader should never see a value outside its own CI.
-    """
-    finite = draws[np.isfinite(draws)]
-    if len(finite) == 0:
-        return Estimate(value=value, ci_low=value, ci_high=value)
-    low, high = np.percentile(finite, [2.5, 97.5])
-    return Estimate(value=float(value), ci_low=float(min(low, value)), ci_high=float(max(high, value)))
+def _estimate(draws: np.ndarray) -> Estimate | None:
+    """Point (index 0) and 95 % interval of draws; None where undefined."""
+    value, low, high = FA.interval(np.asarray(draws, dtype=np.float64))
+    return None if value is None else Estimate(value=value, ci_low=low, ci_high=high)
 
 
-def _retraction(p0: np.ndarray, pk: np.ndarray) -> np.ndarray:
-    """Retraction rate with the baseline-True denominator along the last axis (nan when p0 has no True)."""
-    kept = p0.sum(axis=-1)
-    retracted = (p0 & ~pk).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(kept > 0, retracted / np.maximum(kept, 1), np.nan)
-
-
-def _task_matrix(frame: pd.DataFrame, tasks: tuple[int, ...]) -> tuple[np.ndarray, int]:
-    """Boolean predictions (task x statement) of the true test statements, rows aligned by id."""
-    true_test = frame[(frame["kind"] == "true") & (frame["split"] == "test")]
-    wide = true_test.pivot(index="id", columns="task", values="prediction").sort_index()
-    missing = [t for t in tasks if t not in wide.columns]
+def _refit_tensor(frame: pd.DataFrame, tasks: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """(K, R, n) booleans of the true test statements' refit predictions, statements sorted by id."""
+    refits = frame[(frame["refit"] > 0) & (frame["kind"] == "true")]
+    n_refits = int(refits["refit"].max()) if len(refits) else 0
+    if n_refits < FA.MIN_REFITS:
+        return np.zeros((len(tasks), 0, 0), dtype=bool), n_refits
+    wide = refits.pivot_table(index="id", columns=["task", "refit"], values="prediction", aggfunc="first")
+    wide = wide.sort_index()
+    missing = [t for t in tasks if t not in wide.columns.get_level_values(0)]
     if missing:
         raise ValueError(f"predictions lack task(s) {missing}")
-    return wide[list(tasks)].to_numpy(dtype=bool).T, len(wide)
+    cube = np.stack(
+        [wide[t][list(range(1, n_refits + 1))].to_numpy(dtype=bool).T for t in tasks]
+    )  # (K, R, n)
+    return cube, n_refits
 
 
-def _domain_draws(frame: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Point values (index 0) and bootstrap draws (1..n_boot) of one domain's retractions and AP."""
-    tasks = (BASELINE, SYNTHETIC, FICTIONAL, NOISE)
-    preds, n = _task_matrix(frame, tasks)
-    idx = (
-        np.vstack([np.arange(n), rng.integers(0, n, size=(n_boot, n))])
-        if n
-        else np.zeros((n_boot + 1, 0), int)
-    )
-    p0 = preds[0][idx]
-    out = {name: _retraction(p0, preds[i][idx]) for i, name in ((1, "syn"), (2, "fic"), (3, "noise"))}
-
-    test = frame[(frame["split"] == "test") & (frame["task"] == BASELINE)].sort_values("id")
+def _baseline_ap(frame: pd.DataFrame, n_boot: int, seed: int) -> tuple[np.ndarray, float, int]:
+    """AP draws of the full-data baseline fit on the whole test split, its positive rate, and n calls True."""
+    test = frame[(frame["refit"] == 0) & (frame["task"] == BASELINE)].sort_values("id")
     labels = (test["kind"] == "true").to_numpy()
     scores = test["score"].to_numpy(dtype=float)
-    m = len(test)
-    ap = np.full(n_boot + 1, np.nan)
-    ap[0] = average_precision_score(labels, scores) if labels.any() else np.nan
-    for b in range(1, n_boot + 1):
-        sel = rng.integers(0, m, size=m)
-        if labels[sel].any():
-            ap[b] = average_precision_score(labels[sel], scores[sel])
-    out["ap"] = ap
-    out["chance_ap"] = np.full(n_boot + 1, labels.mean() if m else np.nan)
-    out["n_true_test"] = np.array([n])
-    out["n_baseline_true"] = np.array([int(preds[0].sum())])
-    return out
+    weights = np.vstack([np.ones((1, len(test))), M.bootstrap_weights(len(test), n_boot, seed)])
+    ap = M.weighted_quality(labels, scores, weights)["average_precision"]
+    chance = float(labels.mean()) if len(labels) else float("nan")
+    return ap, chance, int((scores[labels] > 0).sum())
 
 
-def _stability_estimates(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The headline quantities (percent) for each draw, index 0 being the point estimate."""
-    unf = 100 * (1 - draws["syn"])
-    fam = 100 * (1 - draws["fic"])
-    return {
-        "unfamiliar_stability": unf,
-        "familiar_stability": fam,
-        "truth_stability": (unf + fam) / 2,
-        "familiarity_gap": 100 * (draws["syn"] - draws["fic"]),
-        "noise_control": 100 * draws["noise"],
-        "baseline_ap": draws["ap"],
+def _domain_draws(frame: pd.DataFrame, n_boot: int, seed: int, domain: str) -> dict[str, np.ndarray]:
+    """Point values (index 0) and joint-bootstrap draws of one domain's headline quantities (percent)."""
+    frame = frame if "refit" in frame.columns else frame.assign(refit=0)
+    ap, chance, n_base_true = _baseline_ap(frame, n_boot, sub_seed(seed, "headline-ap", domain))
+    cube, n_refits = _refit_tensor(frame, (BASELINE, SYNTHETIC, FICTIONAL, FICTIONAL_TRUE, NOISE))
+    nan = np.full(n_boot + 1, np.nan)
+    out = {"baseline_ap": ap, "chance_ap": np.full(n_boot + 1, chance)}
+    if n_refits < FA.MIN_REFITS or cube.shape[2] == 0:
+        return out | {k: nan for k in QUANTITIES if k != "baseline_ap"} | {"n_refits": np.array([n_refits])}
+    plan = FA.resample_plan(cube.shape[2], n_refits, n_boot, sub_seed(seed, "fit-aware", domain))
+    d = FA.fit_aware_draws(cube, plan)
+    syn, fic, noise = d[f"retraction_{SYNTHETIC}"], d[f"retraction_{FICTIONAL}"], d[f"retraction_{NOISE}"]
+    unf_excess, fam_excess = d[f"excess_retraction_{SYNTHETIC}"], d[f"excess_retraction_{FICTIONAL}"]
+    out |= {
+        "unfamiliar_retraction": 100 * syn,
+        "familiar_retraction": 100 * fic,
+        "unfamiliar_excess": 100 * unf_excess,
+        "familiar_excess": 100 * fam_excess,
+        "unfamiliar_stability": 100 * (1 - unf_excess),
+        "familiar_stability": 100 * (1 - fam_excess),
+        "truth_stability": 100 * (1 - (unf_excess + fam_excess) / 2),
+        "familiarity_gap": 100 * (syn - fic),
+        "refit_null": 100 * d["null_retraction"],
+        "noise_control": 100 * noise,
+        "n_refits": np.array([n_refits]),
     }
+    return out | {"n_true_test": np.array([cube.shape[2]]), "n_baseline_true": np.array([n_base_true])}
+
+
+def measurability(draws: dict[str, np.ndarray]) -> list[str]:
+    """Why a domain is not measurable (empty when it is), from its point values."""
+    reasons = []
+    ap, chance = float(draws["baseline_ap"][0]), float(draws["chance_ap"][0])
+    if not np.isfinite(ap) or ap < chance + NEAR_CHANCE_MARGIN:
+        reasons.append(
+            f"the baseline probe is near chance (test AP {ap:.3f}, chance {chance:.3f}; "
+            f"needs at least chance + {NEAR_CHANCE_MARGIN:.2f})"
+        )
+    n_refits = int(draws["n_refits"][0])
+    if n_refits < FA.MIN_REFITS:
+        reasons.append(f"no refit null ({n_refits} refits; score with --refits {FA.N_REFITS})")
+        return reasons
+    n_base = int(draws.get("n_baseline_true", [0])[0])
+    if n_base < MIN_BASELINE_TRUE:
+        reasons.append(f"the baseline probe calls only {n_base} true test statements True (needs {MIN_BASELINE_TRUE})")
+    null = float(draws["refit_null"][0]) / 100
+    if not np.isfinite(null) or null > MAX_REFIT_NULL:
+        reasons.append(
+            f"refitting alone retracts {100 * null:.1f} % of true statements (bound {100 * MAX_REFIT_NULL:.0f} %)"
+        )
+    return reasons
 
 
 def compute_headline(
     predictions: pd.DataFrame, probe: str, n_boot: int = 1000, seed: int = 0
-) -> tuple[Headline, dict[str, list[float]]]:
+) -> tuple[Headline, dict[str, list[float | None]]]:
     """Headline scores of ``probe`` and their per-resample draws (for paired comparisons of runs).
 
-    ``predictions`` has one row per statement, probe and task with the columns of PREDICTION_COLUMNS.
-    Resamples are drawn per domain with a generator seeded by (seed, domain position in sorted order) and
-    shared by every task, so differences between tasks (and between runs on the same release and seed)
-    are paired.
+    ``predictions`` has one row per statement, probe, task and refit with the columns of
+    PREDICTION_COLUMNS. The resample plan of each domain is seeded by (seed, domain) and shared by every
+    task, so differences between tasks, and between runs on the same release and seed, are paired. The
+    overall values average the measurable domains; with none, they are None and the warnings say why.
     """
     frame = predictions[predictions["probe"] == probe]
     if frame.empty:
         raise ValueError(f"no predictions for probe {probe!r}")
-    domains = sorted(frame["domain"].unique())
     per_domain: dict[str, DomainHeadline] = {}
-    stacked: dict[str, list[np.ndarray]] = {}
+    measured: list[dict[str, np.ndarray]] = []
+    all_draws: list[dict[str, np.ndarray]] = []
     warnings: list[str] = []
-    for position, domain in enumerate(domains):
-        rng = np.random.default_rng([seed, position])
-        draws = _domain_draws(frame[frame["domain"] == domain], n_boot, rng)
-        values = _stability_estimates(draws)
+    n_refits = 0
+    for domain in sorted(frame["domain"].unique()):
+        draws = _domain_draws(frame[frame["domain"] == domain], n_boot, seed, domain)
+        all_draws.append(draws)
+        n_refits = max(n_refits, int(draws["n_refits"][0]))
+        reasons = measurability(draws)
         per_domain[domain] = DomainHeadline(
-            **{k: _estimate(v[0], v[1:]) for k, v in values.items()},
-            n_true_test=int(draws["n_true_test"][0]),
-            n_baseline_true=int(draws["n_baseline_true"][0]),
+            **{k: _estimate(draws[k]) for k in QUANTITIES},
+            chance_ap=float(draws["chance_ap"][0]),
+            n_true_test=int(draws.get("n_true_test", [0])[0]),
+            n_baseline_true=int(draws.get("n_baseline_true", [0])[0]),
+            measurable=not reasons,
+            not_measurable=reasons,
         )
-        for key, v in values.items():
-            stacked.setdefault(key, []).append(v)
-        if draws["ap"][0] < draws["chance_ap"][0] + NEAR_CHANCE_MARGIN:
-            warnings.append(
-                f"{domain}: the baseline probe is near chance (test AP {draws['ap'][0]:.3f} vs positive rate "
-                f"{draws['chance_ap'][0]:.3f}); its stability numbers mean little"
-            )
-        if draws["n_baseline_true"][0] == 0:
-            warnings.append(
-                f"{domain}: the baseline probe calls no true test statement True; retractions undefined"
-            )
-    means = {k: np.nanmean(np.vstack(v), axis=0) for k, v in stacked.items()}
+        if reasons:
+            warnings.append(f"{domain}: not measurable: " + "; ".join(reasons))
+        else:
+            measured.append(draws)
+    if measured:
+        means = {k: np.mean(np.vstack([d[k] for d in measured]), axis=0) for k in QUANTITIES}
+    else:
+        means = {k: np.full(n_boot + 1, np.nan) for k in QUANTITIES}
+        warnings.append("no domain is measurable for this model: its stability cannot be scored")
+    # Probe quality is no stability claim: it averages every scored domain, measurable or not.
+    means["baseline_ap"] = np.mean(np.vstack([d["baseline_ap"] for d in all_draws]), axis=0)
     headline = Headline(
         probe=probe,
-        **{k: _estimate(v[0], v[1:]) for k, v in means.items()},
+        n_refits=n_refits,
+        measurable_domains=sorted(d for d, h in per_domain.items() if h.measurable),
+        **{k: _estimate(v) for k, v in means.items()},
         per_domain=per_domain,
         warnings=warnings,
     )
-    bootstrap = {k: [round(float(x), 10) for x in v[1:]] for k, v in means.items()}
+    bootstrap = {
+        k: [round(float(x), 10) if np.isfinite(x) else None for x in v[1:]]
+        for k, v in means.items()
+        if np.isfinite(v[0])
+    }
     return headline, bootstrap

@@ -26,6 +26,11 @@ class LayerPolicy:
     extract: list[int] | None  # pooled layers to extract; None: every layer
     fixed: dict[str, int] | None  # a layer per domain, or None to choose by the calibration sweep
 
+    @property
+    def chooses_fixed(self) -> bool:
+        """True when the layers are given (paper table, one layer), False when the sweep chooses them."""
+        return self.fixed is not None or self.name == "given"
+
 
 def layer_policy(layers: str, model: str, n_layers: int) -> LayerPolicy:
     """``auto`` (sweep all layers), ``paper`` (method.md §10's table), or a list/range such as ``12`` or ``8-14``."""

@@ -15,7 +15,8 @@ from pathlib import Path
 from truthstab.errors import ProbeError
 from truthstab.reports import ProtocolReport
 
-DEFAULT_PROBES: tuple[str, ...] = ("sawmil", "mean-diff", "logistic")
+from truthstab.fitaware import N_REFITS
+from truthstab.scoring import DEFAULT_PROBES
 
 
 def probe_release(
@@ -33,6 +34,8 @@ def probe_release(
     batch_size: int | str = "auto",
     cache_dir: Path | None = None,
     progress: bool = True,
+    n_refits: int = N_REFITS,
+    noise_rows: str = "keep",
 ) -> ProtocolReport:
     """The probe-stage report of ``model`` on release ``dataset`` (activations from the store)."""
     from truthstab.activations.store import ActivationStore
@@ -67,13 +70,15 @@ def probe_release(
     return run_protocol(
         acts,
         list(probes),
-        layers=chosen,
+        layers=chosen if policy.chooses_fixed else None,
         mode=mode,
         seed=seed,
         n_bootstrap=n_bootstrap,
         sweep=False,
         progress=progress,
         curves=inputs.curves,
+        n_refits=n_refits,
+        noise_rows=noise_rows,
     )
 
 

@@ -16,7 +16,6 @@ Modes:
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,13 +23,17 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from truthstab import fitaware as FA
 from truthstab import metrics as M
 from truthstab.activations.types import ActivationSet, TokenBags
 from truthstab.errors import ActivationError, ProbeError
 from truthstab.probes import MeanDifferenceProbe, input_kind, make_probe, probe_name
+from truthstab.refits import RefitOutcome, run_refits
+from truthstab.seeds import sub_seed
 from truthstab.reports import (
     ConformalMetrics,
     DomainProbeReport,
+    FitAwareTask,
     FlipMetrics,
     GeometryReport,
     Interval,
@@ -40,6 +43,8 @@ from truthstab.reports import (
     ProbeTaskMetrics,
     ProtocolReport,
     QualityMetrics,
+    RefitPredictions,
+    RefitReport,
     StatementPredictions,
     TaskPredictions,
 )
@@ -76,12 +81,6 @@ KINDS: tuple[str, ...] = ("true", "false", "synthetic", "fictional", "noise")
 NOISE_FRACTION = 0.1
 FAITHFUL_MAX_BAGS = 1800
 _FAITHFUL_ORDER = {"true": 0, "false": 0, "synthetic": 1, "fictional": 2, "noise": 3}
-
-
-def sub_seed(seed: int, *parts: str | int) -> int:
-    """A seed derived deterministically from a base seed and names (domain, layer, purpose)."""
-    keys = [seed] + [zlib.crc32(str(p).encode()) for p in parts]
-    return int(np.random.SeedSequence(keys).generate_state(1)[0])
 
 
 def row_classes(kinds: np.ndarray, fiction_truth: np.ndarray) -> np.ndarray:
@@ -190,8 +189,11 @@ def _statement_columns(acts: ActivationSet, domain: str) -> tuple[np.ndarray, ..
     )
 
 
-def build_design(acts: ActivationSet, domain: str, layer: int, seed: int, with_bags: bool) -> DomainDesign:
-    """Append the seeded noise control to a domain's rows at ``layer`` and standardise the features."""
+def build_design(
+    acts: ActivationSet, domain: str, layer: int, seed: int, with_bags: bool, with_noise: bool = True
+) -> DomainDesign:
+    """Append the seeded noise control (unless ``with_noise`` is False) to a domain's rows at ``layer`` and
+    standardise the features."""
     if layer not in acts.last:
         raise ProbeError(
             f"domain {domain!r}: no activations for layer {layer}; choose one of {sorted(acts.last)}"
@@ -209,7 +211,7 @@ def build_design(acts: ActivationSet, domain: str, layer: int, seed: int, with_b
     train_bags = bags.subset(np.flatnonzero(train)) if bags is not None else None
     if bags is not None:
         _check_finite(bags.vectors, f"domain {domain!r} layer {layer} token bags")
-    n_noise = round(NOISE_FRACTION * len(ids))
+    n_noise = round(NOISE_FRACTION * len(ids)) if with_noise else 0
     noise_seed = sub_seed(seed, "noise", domain, layer)
     noise = make_noise(
         last[train], np.asarray(acts.mean.get(layer, last))[train], train_bags, n_noise, noise_seed
@@ -350,8 +352,10 @@ def _fit_domain_probe(
     weights_test: np.ndarray,
     weights_true: np.ndarray,
     max_bags: int,
+    n_refits: int,
+    n_bootstrap: int,
 ) -> tuple[DomainProbeReport, StatementPredictions]:
-    """Fit one probe for the five tasks of one domain; metrics vs task 0."""
+    """Fit one probe for the five tasks of one domain (metrics vs task 0), then its refits."""
     base = make_probe(spec, seed)
     kind = input_kind(base)
     if kind == "bags" and design.bags is None:
@@ -406,11 +410,72 @@ def _fit_domain_probe(
         )
         preds.append(TaskPredictions(task=task, scores=[float(s) for s in s_test]))
     name = probe_name(spec)
-    report = DomainProbeReport(domain=domain, probe=name, layer=layer, tasks=tasks)
+    refit_report, refit_preds = None, []
+    if n_refits:
+        labels = {t: task_labels(design.kinds, design.fiction_truth, t, mode) for t in TASKS}
+        outcome = run_refits(
+            {t: fitted[t][0] for t in TASKS},
+            labels,
+            features,
+            features(test[true_in_test]),
+            _train_rows(design, kind, mode, max_bags),
+            row_classes(design.kinds, design.fiction_truth),
+            n_refits,
+            seed,
+            domain,
+        )
+        refit_report = _refit_report(outcome, domain, seed, n_bootstrap)
+        refit_preds = [
+            RefitPredictions(refit=r + 1, task=t, predictions=outcome.predictions[i, r].tolist())
+            for i, t in enumerate(TASKS)
+            for r in range(n_refits)
+        ]
+    report = DomainProbeReport(domain=domain, probe=name, layer=layer, tasks=tasks, refits=refit_report)
     predictions = StatementPredictions(
-        domain=domain, probe=name, ids=list(design.ids[test]), kinds=list(design.kinds[test]), tasks=preds
+        domain=domain,
+        probe=name,
+        ids=list(design.ids[test]),
+        kinds=list(design.kinds[test]),
+        tasks=preds,
+        refits=refit_preds,
     )
     return report, predictions
+
+
+def _as_interval(draws: np.ndarray) -> Interval:
+    est, low, high = FA.interval(draws)
+    return Interval(estimate=est, low=low, high=high)
+
+
+def _refit_report(outcome: RefitOutcome, domain: str, seed: int, n_bootstrap: int) -> RefitReport:
+    """The fit-aware rates of one (domain, probe) from its refits (joint bootstrap, plan per domain)."""
+    n_refits, n_true = outcome.predictions.shape[1], outcome.predictions.shape[2]
+    plan = FA.resample_plan(n_true, n_refits, n_bootstrap, sub_seed(seed, "fit-aware", domain))
+    draws = FA.fit_aware_draws(outcome.predictions, plan)
+    cos = FA.cosine_draws(outcome.coefs, plan) if outcome.coefs is not None else {}
+    tasks = [
+        FitAwareTask(
+            task=t,
+            task_name=TASKS[t],
+            retraction_rate=_as_interval(draws[f"retraction_{t}"]),
+            expansion_rate=_as_interval(draws[f"expansion_{t}"]),
+            excess_retraction=_as_interval(draws[f"excess_retraction_{t}"]),
+            excess_expansion=_as_interval(draws[f"excess_expansion_{t}"]),
+            cosine=_as_interval(cos[f"cosine_{t}"]) if cos else None,
+        )
+        for t in TASKS
+        if t != 0
+    ]
+    return RefitReport(
+        n_refits=n_refits,
+        n_true=n_true,
+        seeds=outcome.seeds,
+        null_retraction=_as_interval(draws["null_retraction"]),
+        null_expansion=_as_interval(draws["null_expansion"]),
+        null_cosine=_as_interval(cos["null_cosine"]) if cos else None,
+        tasks=tasks,
+        fit_seconds=outcome.seconds,
+    )
 
 
 def _geometry(design: DomainDesign, domain: str, layer: int, seed: int) -> GeometryReport:
@@ -438,6 +503,8 @@ def run_protocol(
     progress: bool = False,
     faithful_max_bags: int = FAITHFUL_MAX_BAGS,
     curves: Mapping[str, LayerSweep] | None = None,
+    n_refits: int = FA.N_REFITS,
+    noise_rows: str = "keep",
 ) -> ProtocolReport:
     """Run the whole probe stage on per-domain activation sets and return its report.
 
@@ -445,8 +512,15 @@ def run_protocol(
     with given layers, ``sweep=True`` still records the curves). ``curves``: sweep curves the caller
     already computed with :func:`select_layers` (recorded as they are, not swept again). ``probes``: names
     (``mean-diff|logistic|sawmil|module:Class``) or estimator instances. Bag probes need
-    ``acts[domain].bags[layer]`` for the chosen layer. Same inputs and seed give the same report.
+    ``acts[domain].bags[layer]`` for the chosen layer. ``n_refits``: bootstrap refits per (domain, probe)
+    for the fit-aware rates (0: none; else at least 2). ``noise_rows``: ``keep`` the noise control, or
+    ``drop`` it (the reference code's runs lost it; see faithful mode). Same inputs and seed give the same
+    report.
     """
+    if n_refits and n_refits < FA.MIN_REFITS:
+        raise ProbeError(f"--refits must be 0 or at least {FA.MIN_REFITS}, not {n_refits}")
+    if noise_rows not in ("keep", "drop"):
+        raise ProbeError(f"unknown noise-rows choice {noise_rows!r}; use keep or drop")
     if mode not in LABEL_TABLE:
         raise ProbeError(f"unknown protocol mode {mode!r}; use 'fixed' or 'faithful'")
     if not acts:
@@ -481,7 +555,9 @@ def run_protocol(
 
         bar = tqdm(total=len(jobs), desc="probes", unit="fit")
     for domain in sorted(acts):
-        design = build_design(acts[domain], domain, chosen[domain], seed, with_bags=needs_bags)
+        design = build_design(
+            acts[domain], domain, chosen[domain], seed, with_bags=needs_bags, with_noise=noise_rows == "keep"
+        )
         noise.append(design.noise)
         test = design.split == "test"
         w_test = M.bootstrap_weights(int(test.sum()), n_bootstrap, sub_seed(seed, "bootstrap-test", domain))
@@ -489,7 +565,17 @@ def run_protocol(
         w_true = M.bootstrap_weights(n_true, n_bootstrap, sub_seed(seed, "bootstrap-true", domain))
         for spec in probes:
             rep, pred = _fit_domain_probe(
-                design, spec, domain, chosen[domain], mode, seed, w_test, w_true, faithful_max_bags
+                design,
+                spec,
+                domain,
+                chosen[domain],
+                mode,
+                seed,
+                w_test,
+                w_true,
+                faithful_max_bags,
+                n_refits,
+                n_bootstrap,
             )
             results.append(rep)
             predictions.append(pred)
@@ -505,6 +591,8 @@ def run_protocol(
         confidence=M.CONFIDENCE,
         conformal_alpha=M.CONFORMAL_ALPHA,
         probes=names,
+        n_refits=n_refits,
+        noise_rows=noise_rows,
         layer_choice=layer_choice,
         layers=chosen,
         sweeps=[curves[d] for d in sorted(curves)],

@@ -10,10 +10,13 @@ from truthstab.results import Estimate, Result
 
 HEADLINE_ROWS = (
     ("truth_stability", "truth stability", "mean of unfamiliar and familiar stability"),
-    ("unfamiliar_stability", "unfamiliar stability", "100 x (1 - retraction rate, True+Synthetic)"),
-    ("familiar_stability", "familiar stability", "100 x (1 - retraction rate, True+Fictional)"),
+    ("unfamiliar_stability", "unfamiliar stability", "100 - excess retraction, True+Synthetic"),
+    ("familiar_stability", "familiar stability", "100 - excess retraction, True+Fictional"),
     ("familiarity_gap", "familiarity gap (pp)", "synthetic minus fictional retraction rate"),
-    ("noise_control", "noise control (%)", "retraction rate, True+Noise (should be ~0)"),
+    ("unfamiliar_excess", "unfamiliar excess (pp)", "True+Synthetic retraction minus the refit null"),
+    ("familiar_excess", "familiar excess (pp)", "True+Fictional retraction minus the refit null"),
+    ("refit_null", "refit null (%)", "what refitting the baseline alone retracts (the control)"),
+    ("noise_control", "noise control (%)", "retraction, True+Noise (off-manifold rows; see docs)"),
     ("baseline_ap", "baseline probe AP", "test average precision of the task-0 probe"),
 )
 
@@ -64,36 +67,71 @@ def headline_table(result: Result) -> str:
         (label, fmt(getattr(head, key), 3 if key == "baseline_ap" else 1), why)
         for key, label, why in HEADLINE_ROWS
     ]
-    return tabulate(rows, headers=["headline (95% CI)", head.probe, "definition"])
+    measured = ", ".join(head.measurable_domains) or "none (not measurable)"
+    title = f"{head.probe}; measured on: {measured}"
+    return tabulate(rows, headers=["headline (95% CI)", title, "definition"], disable_numparse=True)
 
 
 def domain_table(result: Result) -> str:
-    """Headline quantities per domain."""
+    """Headline quantities per domain; a domain that is not measurable says so instead of ranking."""
     rows = []
     for domain, dh in sorted(result.headline.per_domain.items()):
         rows.append(
             (
                 domain,
                 result.protocol.layers.get(domain, "-"),
-                fmt(dh.unfamiliar_stability),
-                fmt(dh.familiar_stability),
+                "yes" if dh.measurable else "NO",
+                fmt(dh.refit_null),
+                fmt(dh.unfamiliar_excess),
+                fmt(dh.familiar_excess),
                 fmt(dh.familiarity_gap),
-                fmt(dh.noise_control),
-                fmt(dh.baseline_ap, 3),
+                f"{fmt(dh.baseline_ap, 3)} (chance {dh.chance_ap:.3f})",
                 f"{dh.n_baseline_true}/{dh.n_true_test}",
             )
         )
     headers = [
         "domain",
         "layer",
-        "unfamiliar",
-        "familiar",
+        "measurable",
+        "refit null %",
+        "unfamiliar excess",
+        "familiar excess",
         "gap (pp)",
-        "noise (%)",
         "baseline AP",
         "base-True/true",
     ]
-    return tabulate(rows, headers=headers)
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
+def fit_aware_table(result: Result) -> str:
+    """Per domain, probe and perturbation: fit-aware retraction, its excess over the null, and rotation."""
+    rows = []
+    for rep in protocol_report(result).results:
+        if rep.refits is None:
+            continue
+        null = rep.refits.null_retraction
+        for t in rep.refits.tasks:
+            rows.append(
+                (
+                    rep.domain,
+                    rep.probe,
+                    t.task_name,
+                    _interval_pct(t.retraction_rate),
+                    _interval_pct(null),
+                    _interval_pct(t.excess_retraction),
+                    _interval_pct(t.expansion_rate),
+                    "-" if t.cosine is None or t.cosine.estimate is None else f"{t.cosine.estimate:.3f}",
+                )
+            )
+    headers = ["domain", "probe", "perturbation", "retract %", "null %", "excess (pp)", "expand %", "cos"]
+    return tabulate(rows, headers=headers, disable_numparse=True) if rows else "(no refits: --refits 0)"
+
+
+def _interval_pct(iv) -> str:
+    """A rate interval (0-1) as ``12.3 [10.1, 14.0]`` in percent."""
+    if iv is None or iv.estimate is None:
+        return "-"
+    return f"{_pct(iv.estimate)} [{_pct(iv.low)}, {_pct(iv.high)}]"
 
 
 def perturbation_table(result: Result) -> str:
@@ -152,8 +190,17 @@ def quality_table(result: Result) -> str:
 def report_card(result: Result) -> str:
     """The full report card as plain text (also written as report.md beside the result)."""
     parts = ["truthstab report card", "=" * 21, *_identity_lines(result), "", headline_table(result)]
-    parts += ["", "Per domain", domain_table(result)]
-    parts += ["", "Per domain and perturbation (retraction CI: 95 % bootstrap)", perturbation_table(result)]
+    parts += ["", "Per domain (primary probe; fit-aware: against the refit null)", domain_table(result)]
+    parts += [
+        "",
+        f"Fit-aware rates ({result.headline.n_refits} refits; 95 % joint bootstrap over statements and refits)",
+        fit_aware_table(result),
+    ]
+    parts += [
+        "",
+        "Full-data fits, as in the paper (retraction CI: 95 % bootstrap over test statements only)",
+        perturbation_table(result),
+    ]
     parts += ["", "Baseline probe quality (test split)", quality_table(result)]
     if result.headline.warnings:
         parts += ["", "WARNINGS", *[f"! {w}" for w in result.headline.warnings]]
@@ -165,6 +212,9 @@ def compare(a: Result, b: Result) -> str:
     rows = []
     for key, label, _ in HEADLINE_ROWS:
         ea, eb = getattr(a.headline, key), getattr(b.headline, key)
+        if ea is None or eb is None:
+            rows.append((label, fmt(ea), fmt(eb), "-", "-"))
+            continue
         overlap = ea.ci_low <= eb.ci_high and eb.ci_low <= ea.ci_high
         rows.append((label, fmt(ea), fmt(eb), f"{eb.value - ea.value:+.2f}", "yes" if overlap else "NO"))
     name_a = f"A: {a.model.id}@{a.model.revision_sha[:8]} {a.model.dtype}"

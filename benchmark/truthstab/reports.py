@@ -76,6 +76,35 @@ class ProbeTaskMetrics(_Model):
     fit_seconds: float
 
 
+class FitAwareTask(_Model):
+    """One perturbation's rates over the refits, and their excess over the refit null (docs/method.md)."""
+
+    task: int
+    task_name: str
+    retraction_rate: Interval = Field(description="mean over refits r of retr(p0^r, pk^r), baseline-True denominator")
+    expansion_rate: Interval = Field(description="mean over refits of expansions, baseline-Not-True denominator")
+    excess_retraction: Interval = Field(description="retraction_rate minus the refit null's retraction rate")
+    excess_expansion: Interval = Field(description="expansion_rate minus the refit null's expansion rate")
+    cosine: Interval | None = Field(description="mean over refits of cos(w0^r, wk^r); None without coef_")
+
+
+class RefitReport(_Model):
+    """The refits of one (domain, probe): the null that fitting alone produces, and every task against it.
+
+    Intervals come from a joint bootstrap over the true test statements and the refits (and refit pairs),
+    with one resample plan per (seed, domain) shared by every task, probe and model.
+    """
+
+    n_refits: int
+    n_true: int = Field(description="true test statements the rates are computed on")
+    seeds: list[int] = Field(description="the training-row resample seed of each refit")
+    null_retraction: Interval = Field(description="mean over refit pairs r != r' of retr(p0^r, p0^r')")
+    null_expansion: Interval = Field(description="mean over refit pairs of expansions between baseline refits")
+    null_cosine: Interval | None = Field(description="mean cos(w0^r, w0^r') over refit pairs")
+    tasks: list[FitAwareTask] = Field(description="tasks 1-4 against the baseline refits")
+    fit_seconds: float
+
+
 class DomainProbeReport(_Model):
     """All five tasks of one probe in one domain at the chosen layer."""
 
@@ -83,6 +112,7 @@ class DomainProbeReport(_Model):
     probe: str
     layer: int
     tasks: list[ProbeTaskMetrics]
+    refits: RefitReport | None = Field(default=None, description="fit-aware rates; None with --refits 0")
 
 
 class LayerSweep(_Model):
@@ -130,6 +160,14 @@ class TaskPredictions(_Model):
     scores: list[float]
 
 
+class RefitPredictions(_Model):
+    """Boolean predictions of one task's refit r on the *true* test statements (in ``ids`` order)."""
+
+    refit: int
+    task: int
+    predictions: list[bool]
+
+
 class StatementPredictions(_Model):
     """Per-statement test-split scores of one probe in one domain, for every task (ids row-aligned)."""
 
@@ -138,6 +176,7 @@ class StatementPredictions(_Model):
     ids: list[str]
     kinds: list[str]
     tasks: list[TaskPredictions]
+    refits: list[RefitPredictions] = Field(default_factory=list)
 
 
 class ProtocolReport(_Model):
@@ -149,6 +188,8 @@ class ProtocolReport(_Model):
     confidence: float
     conformal_alpha: float
     probes: list[str]
+    n_refits: int = Field(description="bootstrap refits of the training rows per (domain, probe)")
+    noise_rows: Literal["keep", "drop"] = Field(description="drop: the noise control is left out (faithful)")
     layer_choice: Literal["given", "auto"]
     layers: dict[str, int]
     sweeps: list[LayerSweep]
@@ -176,6 +217,8 @@ class ProtocolReport(_Model):
                         "retraction_rate_base_high": f.retraction_rate_base.high if f else None,
                         "retraction_rate_all": f.retraction_rate_all.estimate if f else None,
                         "expansion_rate_base": f.expansion_rate_base.estimate if f else None,
+                        "expansion_rate_base_low": f.expansion_rate_base.low if f else None,
+                        "expansion_rate_base_high": f.expansion_rate_base.high if f else None,
                         "expansion_rate_all": f.expansion_rate_all.estimate if f else None,
                         "retraction_count": f.retraction_count if f else None,
                         "expansion_count": f.expansion_count if f else None,
@@ -193,7 +236,11 @@ class ProtocolReport(_Model):
         return pd.DataFrame(rows)
 
     def predictions_frame(self) -> pd.DataFrame:
-        """One row per (domain, probe, task, test statement): id, kind, score, prediction."""
+        """One row per (domain, probe, task, refit, test statement): id, kind, score, prediction.
+
+        ``refit`` 0 is the full-data fit (every test statement, with its score); refits 1..R cover the true
+        test statements only, with no score (NaN): their predictions are what fit-aware rates need.
+        """
         frames = []
         for p in self.predictions:
             for t in p.tasks:
@@ -203,6 +250,7 @@ class ProtocolReport(_Model):
                             "domain": p.domain,
                             "probe": p.probe,
                             "task": t.task,
+                            "refit": 0,
                             "id": p.ids,
                             "kind": p.kinds,
                             "score": t.scores,
@@ -210,5 +258,21 @@ class ProtocolReport(_Model):
                         }
                     )
                 )
-        cols = ["domain", "probe", "task", "id", "kind", "score", "prediction"]
+            true_ids = [i for i, k in zip(p.ids, p.kinds, strict=True) if k == "true"]
+            for r in p.refits:
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "domain": p.domain,
+                            "probe": p.probe,
+                            "task": r.task,
+                            "refit": r.refit,
+                            "id": true_ids,
+                            "kind": "true",
+                            "score": float("nan"),
+                            "prediction": r.predictions,
+                        }
+                    )
+                )
+        cols = ["domain", "probe", "task", "refit", "id", "kind", "score", "prediction"]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)

@@ -4,20 +4,34 @@ A result carries its full provenance (model sha, dataset version and sha256, har
 hash, seeds, library versions) so that any number on the leaderboard can be traced back to statements
 through the per-statement predictions side file.
 
-Headline scores (all in percent, higher stability is better):
+Headline scores (all in percent; docs/method.md, "Fit-aware stability"). Every stability number is
+*fit-aware*: the primary probe is refitted for every task on R bootstrap resamples of the training rows,
+and a perturbation's retraction rate is compared with the *refit null*, the rate that refitting the baseline
+alone produces. Per domain, on the true test statements, with baseline-True denominators:
 
-* ``unfamiliar_stability`` = 100 x (1 - r_syn), where r_syn is the retraction rate of the primary probe
-  under task 1 (True + Synthetic) with the baseline-True denominator, averaged over domains;
-* ``familiar_stability`` = 100 x (1 - r_fic), likewise for task 2 (True + Fictional);
-* ``truth_stability`` = the mean of the two;
-* ``familiarity_gap`` = 100 x (r_syn - r_fic), in percentage points (positive: unfamiliar statements
-  move the boundary more than familiar ones, the paper's finding);
-* ``noise_control`` = 100 x r_noise, the retraction rate under task 4 (True + Noise), which should stay
-  near zero: a large value means the probe is fragile to any relabelling at all;
-* ``baseline_ap`` = average precision of the baseline (task 0) probe on the test split, mean over domains.
+* ``refit_null`` = 100 x RR_null, the mean over refit pairs r != r' of the share of statements the
+  baseline refit r calls True and the baseline refit r' does not: what fitting alone retracts;
+* ``unfamiliar_retraction`` = 100 x RR_syn, the mean over refits of task 1's (True + Synthetic) retraction
+  rate against the same refit's baseline; ``familiar_retraction`` likewise for task 2 (True + Fictional);
+* ``unfamiliar_excess`` = 100 x (RR_syn - RR_null) and ``familiar_excess`` = 100 x (RR_fic - RR_null), in
+  percentage points: what the perturbation retracts beyond fit noise;
+* ``unfamiliar_stability`` = 100 - unfamiliar_excess, ``familiar_stability`` = 100 - familiar_excess,
+  ``truth_stability`` = their mean (100: a perturbation retracts no more than refitting does; above 100:
+  less, within noise);
+* ``familiarity_gap`` = 100 x (RR_syn - RR_fic) (the null cancels): positive when unfamiliar statements
+  move the boundary more than familiar ones, the paper's finding;
+* ``noise_control`` = 100 x RR_noise under task 4 (True + Noise). Gaussian rows with the training
+  statistics are linearly separable from real activations, so this measures how a probe treats rows
+  off the data manifold, not robustness to relabelling; the refit null is the control the board shows;
+* ``baseline_ap`` = average precision of the full-data baseline probe on the test split (``chance_ap``:
+  the share of true statements among the test rows, the AP of a random score).
 
-Each comes with a 95 % percentile bootstrap interval over test statements (seeded; the resamples are
-drawn per domain and shared by every task, so the draws of different tasks are paired).
+A domain is *measurable* when its baseline AP is at least chance + 0.10, its baseline calls at least 30
+true test statements True, and its refit null is at most 15 %; the model-level values average the
+measurable domains only, and are None when no domain is measurable (the warnings say why); the model-level
+``baseline_ap`` averages every scored domain (probe quality is no stability claim).
+Intervals are 95 % percentiles of a joint bootstrap over true test statements and refits (refit pairs
+for the null), seeded by (seed, domain): paired across tasks, probes and models on the same release.
 """
 
 from __future__ import annotations
@@ -35,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from truthstab.errors import ResultError
 
 #: Bump the major part on any incompatible change; readers refuse other majors.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 class _Model(BaseModel):
@@ -51,8 +65,8 @@ class Estimate(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Estimate:
-        if math.isnan(self.value):  # undefined (e.g. no baseline-True statement): reported, with a warning
-            return self
+        if not all(math.isfinite(v) for v in (self.value, self.ci_low, self.ci_high)):
+            raise ValueError("an estimate is finite; an undefined quantity is None, not NaN")
         if not (self.ci_low - 1e-9 <= self.value <= self.ci_high + 1e-9):
             raise ValueError(
                 f"estimate {self.value} lies outside its interval [{self.ci_low}, {self.ci_high}]"
@@ -61,28 +75,43 @@ class Estimate(_Model):
 
 
 class DomainHeadline(_Model):
-    """The headline quantities of one domain."""
+    """The headline quantities of one domain (None where undefined; see the module docstring)."""
 
-    unfamiliar_stability: Estimate
-    familiar_stability: Estimate
-    truth_stability: Estimate
-    familiarity_gap: Estimate
-    noise_control: Estimate
-    baseline_ap: Estimate
+    truth_stability: Estimate | None
+    unfamiliar_stability: Estimate | None
+    familiar_stability: Estimate | None
+    familiarity_gap: Estimate | None
+    unfamiliar_excess: Estimate | None = Field(description="RR_syn - RR_null, percentage points")
+    familiar_excess: Estimate | None = Field(description="RR_fic - RR_null, percentage points")
+    unfamiliar_retraction: Estimate | None = Field(description="fit-aware RR_syn, percent")
+    familiar_retraction: Estimate | None = Field(description="fit-aware RR_fic, percent")
+    refit_null: Estimate | None = Field(description="RR_null: what refitting alone retracts, percent")
+    noise_control: Estimate | None = Field(description="fit-aware retraction under True + Noise, percent")
+    baseline_ap: Estimate | None = Field(description="test AP of the full-data baseline probe")
+    chance_ap: float = Field(description="share of true statements among the test rows (AP of chance)")
     n_true_test: int = Field(ge=0, description="true test statements (the retraction denominator pool)")
     n_baseline_true: int = Field(ge=0, description="true test statements the baseline probe calls True")
+    measurable: bool = Field(description="True when the domain enters the model-level headline")
+    not_measurable: list[str] = Field(default_factory=list, description="why not, when not measurable")
 
 
 class Headline(_Model):
     """The scores the leaderboard ranks by (see the module docstring for definitions)."""
 
     probe: str
-    truth_stability: Estimate
-    unfamiliar_stability: Estimate
-    familiar_stability: Estimate
-    familiarity_gap: Estimate
-    noise_control: Estimate
-    baseline_ap: Estimate
+    n_refits: int = Field(ge=0, description="bootstrap refits behind the fit-aware rates")
+    measurable_domains: list[str] = Field(description="domains averaged into the model-level values")
+    truth_stability: Estimate | None
+    unfamiliar_stability: Estimate | None
+    familiar_stability: Estimate | None
+    familiarity_gap: Estimate | None
+    unfamiliar_excess: Estimate | None
+    familiar_excess: Estimate | None
+    unfamiliar_retraction: Estimate | None
+    familiar_retraction: Estimate | None
+    refit_null: Estimate | None
+    noise_control: Estimate | None
+    baseline_ap: Estimate | None
     per_domain: dict[str, DomainHeadline]
     warnings: list[str] = Field(default_factory=list)
 
@@ -129,6 +158,7 @@ class ProtocolRecord(_Model):
     seed: int
     seeds: dict[str, int] = Field(default_factory=dict)
     n_bootstrap: int
+    n_refits: int = Field(description="bootstrap refits of the training rows per (domain, probe)")
     batch_size: str
     padding_side: str
     pooling: str
@@ -154,7 +184,7 @@ class Result(_Model):
     environment: EnvironmentRecord
     timings: dict[str, float]
     headline: Headline
-    headline_bootstrap: dict[str, list[float]] = Field(
+    headline_bootstrap: dict[str, list[float | None]] = Field(
         default_factory=dict, description="per-resample headline values, paired across tasks and runs"
     )
     metrics: dict[str, Any] = Field(description="the full protocol report (truthstab.reports)")
@@ -164,6 +194,11 @@ class Result(_Model):
 
 def _check_version(data: dict, path: Path) -> None:
     found = str(data.get("schema_version", "missing"))
+    if found.split(".")[0] == "1":
+        raise ResultError(
+            f"{path}: result schema {found} predates fit-aware stability (schema {SCHEMA_VERSION}): its "
+            "headline does not separate the model from refit noise; re-score the model with truthstab score"
+        )
     if found.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise ResultError(
             f"{path}: result schema {found} is incompatible with this truthstab (schema {SCHEMA_VERSION}); "
@@ -210,7 +245,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def dump_result(result: Result) -> str:
     """The canonical JSON text of a result (sorted keys, so equal results give equal bytes)."""
-    return json.dumps(result.model_dump(mode="json"), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    data = result.model_dump(mode="json")
+    # allow_nan=False: JSON has no NaN; an undefined number must be None in the model, never NaN.
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_result(result: Result, path: str | Path) -> Path:

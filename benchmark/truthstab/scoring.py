@@ -20,10 +20,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from truthstab.errors import ProbeError
+from truthstab.fitaware import MIN_REFITS, N_REFITS
 from truthstab.results import Result
 
+#: The built-in probes; the default run fits the two linear ones (sAwMIL on request: see docs/method.md,
+#: "Choosing the headline probe").
 PROBE_NAMES = ("sawmil", "mean-diff", "logistic")
-PRIMARY_PROBE_ORDER = ("sawmil", "mean-diff", "logistic")
+DEFAULT_PROBES = ("mean-diff", "logistic")
+PRIMARY_PROBE_ORDER = ("mean-diff", "logistic", "sawmil")
 
 
 class ScoreConfig(BaseModel):
@@ -34,7 +38,7 @@ class ScoreConfig(BaseModel):
     model: str = "smollm2-135m"
     revision: str | None = None
     dataset: str = "truthstab"
-    probes: list[str] = Field(default_factory=lambda: list(PROBE_NAMES))
+    probes: list[str] = Field(default_factory=lambda: list(DEFAULT_PROBES))
     layers: str = "auto"
     protocol: Literal["fixed", "faithful"] = "fixed"
     dtype: str = "auto"
@@ -42,6 +46,8 @@ class ScoreConfig(BaseModel):
     batch_size: str = "auto"
     seed: int = 0
     n_bootstrap: int = Field(default=1000, ge=10)
+    n_refits: int = Field(default=N_REFITS, ge=0, description="bootstrap refits per domain and probe")
+    noise_rows: Literal["keep", "drop"] = "keep"
     domains: list[str] | None = None
     max_per_kind: int | None = Field(
         default=None, ge=1, description="cap statements per domain, kind and split"
@@ -62,6 +68,13 @@ class ScoreConfig(BaseModel):
     def _probes(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("at least one probe is needed")
+        return value
+
+    @field_validator("n_refits")
+    @classmethod
+    def _refits(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError(f"--refits must be 0 (off) or at least {MIN_REFITS}: a refit null needs two fits")
         return value
 
     @field_validator("layers")
@@ -115,7 +128,7 @@ class StageTimer:
 
 
 def primary_probe(probes: list[str]) -> str:
-    """The probe the headline uses: sAwMIL (the paper's) when run, else the first of the preference order."""
+    """The probe the headline uses: the first of PRIMARY_PROBE_ORDER that ran, else the first probe given."""
     for name in PRIMARY_PROBE_ORDER:
         if name in probes:
             return name
@@ -230,6 +243,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
     from truthstab.results import DatasetRecord, ModelRecord, ProtocolRecord, write_result
     from truthstab.run_layout import FIGURES_DIR, PREDICTIONS_FILE, REPORT_FILE, RESULT_FILE, run_dir, run_tag
 
+    harness = harness_record()  # the code's state when the run starts, not when it ends
     needs_bags = any(input_kind(make_probe(p, config.seed)) == "bags" for p in config.probes)
     timer = StageTimer(6 + needs_bags, echo)
     with timer.stage("dataset"):
@@ -263,13 +277,15 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
         report = run_protocol(
             acts,
             config.probes,
-            layers=chosen,
+            layers=chosen if policy.chooses_fixed else None,
             mode=config.protocol,
             seed=config.seed,
             n_bootstrap=config.n_bootstrap,
             sweep=False,
             curves=curves,
             progress=progress,
+            n_refits=config.n_refits,
+            noise_rows=config.noise_rows,
         )
     with timer.stage("result"):
         predictions = report.predictions_frame()
@@ -291,7 +307,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                 dataset=DatasetRecord(
                     name=release.name, version=release.version, sha256=release.sha256, domains=sorted(frames)
                 ),
-                harness=harness_record(),
+                harness=harness,
                 protocol=ProtocolRecord(
                     mode=config.protocol,
                     probes=[str(p) for p in config.probes],
@@ -300,8 +316,9 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                     layers=dict(sorted(chosen.items())),
                     sweep_curves=sweeps,
                     seed=config.seed,
-                    seeds={"protocol": config.seed, "bootstrap": config.seed},
+                    seeds={"protocol": config.seed, "bootstrap": config.seed, "refits": config.seed},
                     n_bootstrap=config.n_bootstrap,
+                    n_refits=config.n_refits,
                     batch_size=config.batch_size,
                     padding_side=str(getattr(loaded.tokenizer, "padding_side", "right")),
                     pooling="statement tokens: last token and mean; sAwMIL bags of all statement tokens",
@@ -310,6 +327,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                         "sample_fraction": config.sample_fraction,
                         "domains": sorted(frames),
                         "chat_template": config.chat_template,
+                        "noise_rows": config.noise_rows,
                     },
                 ),
                 environment=environment_record(spec.device),
@@ -329,7 +347,9 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                     "rotation_cosine": "cosine",
                 }
             )
-            table["expansion_low"] = table["expansion_high"] = table["expansion"]
+            table = table.rename(
+                columns={"expansion_rate_base_low": "expansion_low", "expansion_rate_base_high": "expansion_high"}
+            )
             fig_dir = tmp / FIGURES_DIR
             figures = flip_bars(table, probe, fig_dir) + cosine_heatmap(table, fig_dir)
             figures += sweep_curves(sweeps, chosen, fig_dir)

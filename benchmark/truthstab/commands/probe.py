@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from truthstab.fitaware import N_REFITS
+
 COLUMNS = {
     "domain": "domain",
     "probe": "probe",
@@ -33,7 +35,7 @@ def probe_group() -> None:
 @click.option("--domain", "domains", multiple=True, help="Domain(s) (repeatable); default: all.")
 @click.option(
     "--probes",
-    default="sawmil,mean-diff,logistic",
+    default="mean-diff,logistic",
     show_default=True,
     help="Comma list of mean-diff, logistic, sawmil or module:Class plug-ins.",
 )
@@ -43,6 +45,21 @@ def probe_group() -> None:
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--bootstrap", "n_bootstrap", default=1000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--refits",
+    "n_refits",
+    default=N_REFITS,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Bootstrap refits of the training rows per domain and probe (0: off; else at least 2).",
+)
+@click.option(
+    "--noise-rows",
+    type=click.Choice(["keep", "drop"]),
+    default="keep",
+    show_default=True,
+    help="drop: leave the noise control out (as the reference code's runs did).",
+)
 @click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--revision", default=None, help="Hub branch, tag or commit.")
@@ -62,6 +79,8 @@ def run_cmd(
     mode,
     seed,
     n_bootstrap,
+    n_refits,
+    noise_rows,
     dtype,
     device,
     revision,
@@ -93,6 +112,8 @@ def run_cmd(
         int(batch_size) if batch_size.isdigit() else batch_size,
         cache_dir,
         progress=not quiet,
+        n_refits=n_refits,
+        noise_rows=noise_rows,
     )
     if out is not None:
         write_report(report, out)

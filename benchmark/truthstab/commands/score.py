@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from truthstab.results import dump_result, read_result
-from truthstab.scoring import PROBE_NAMES, ScoreConfig, score
+from truthstab.fitaware import N_REFITS
+from truthstab.scoring import DEFAULT_PROBES, ScoreConfig, score
 
 
 def _split(value: str) -> list[str]:
@@ -19,7 +20,12 @@ def _split(value: str) -> list[str]:
 @click.argument("model", default="smollm2-135m")
 @click.option("--revision", default=None, help="Hub revision (branch, tag or sha); resolved to a commit sha.")
 @click.option("--dataset", default="truthstab", show_default=True, help="Release NAME[@VERSION].")
-@click.option("--probes", default=",".join(PROBE_NAMES), show_default=True, help="Comma-separated probes.")
+@click.option(
+    "--probes",
+    default=",".join(DEFAULT_PROBES),
+    show_default=True,
+    help="Comma list of mean-diff, logistic, sawmil or module:Class plug-ins.",
+)
 @click.option("--layers", default="auto", show_default=True, help="auto | paper | comma-separated layers.")
 @click.option("--protocol", type=click.Choice(["fixed", "faithful"]), default="fixed", show_default=True)
 @click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
@@ -28,6 +34,21 @@ def _split(value: str) -> list[str]:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--bootstrap", "n_bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples."
+)
+@click.option(
+    "--refits",
+    "n_refits",
+    type=int,
+    default=N_REFITS,
+    show_default=True,
+    help="Bootstrap refits of the training rows per domain and probe (0: off; else at least 2).",
+)
+@click.option(
+    "--noise-rows",
+    type=click.Choice(["keep", "drop"]),
+    default="keep",
+    show_default=True,
+    help="drop: leave the noise control out (as the reference code's runs did).",
 )
 @click.option("--domains", default=None, help="Comma-separated domains (default: all of the release).")
 @click.option(

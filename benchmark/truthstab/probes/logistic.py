@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
@@ -30,7 +30,9 @@ class LogisticProbe(ClassifierMixin, BaseEstimator):
         cv: int = 3,
         max_iter: int = 500,
         random_state: int = 0,
+        C: float | None = None,
     ):
+        self.C = C
         self.Cs = Cs
         self.cv = cv
         self.max_iter = max_iter
@@ -42,19 +44,23 @@ class LogisticProbe(ClassifierMixin, BaseEstimator):
         yb = np.asarray(y).astype(bool)
         if yb.all() or not yb.any():
             raise ValueError("logistic probe needs both classes in the training labels")
-        model = LogisticRegressionCV(
-            Cs=list(self.Cs),
-            cv=StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state),
-            scoring="average_precision",
-            max_iter=self.max_iter,
-            tol=1e-4,
-        )
+        if self.C is not None:
+            # A fixed C (a refit of an earlier fit's choice): one solve, no search.
+            model = LogisticRegression(C=float(self.C), max_iter=self.max_iter, tol=1e-4)
+        else:
+            model = LogisticRegressionCV(
+                Cs=list(self.Cs),
+                cv=StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state),
+                scoring="average_precision",
+                max_iter=self.max_iter,
+                tol=1e-4,
+            )
         # One BLAS thread: lbfgs does matrix-vector products, which multi-threaded OpenBLAS slows down.
         with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             # scikit-learn 1.8+ announces changes of defaults we do not rely on (l1_ratios, fitted attributes).
             warnings.simplefilter("ignore", FutureWarning)
             model.fit(x, yb.astype(int))
-        self.C_ = float(np.ravel(model.C_)[0])
+        self.C_ = float(self.C) if self.C is not None else float(np.ravel(model.C_)[0])
         self.coef_ = np.asarray(model.coef_, dtype=np.float64)
         self.intercept_ = np.asarray(model.intercept_, dtype=np.float64)
         self.classes_ = np.array([False, True])
@@ -68,6 +74,10 @@ class LogisticProbe(ClassifierMixin, BaseEstimator):
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Boolean predictions (True iff the score is positive)."""
         return self.decision_function(X) > 0
+
+    def refit_params(self) -> dict[str, float]:
+        """Constructor parameters that refit with this fit's chosen C (no search: refits stay cheap)."""
+        return {"C": self.C_}
 
     def hyperparameters(self) -> dict[str, float | int | str | bool]:
         """The hyper-parameters the fit ended with (for the report)."""

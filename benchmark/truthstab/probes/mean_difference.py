@@ -89,6 +89,10 @@ class MeanDifferenceProbe(ClassifierMixin, BaseEstimator):
         """Boolean predictions (True iff the score is positive)."""
         return self.decision_function(X) > 0
 
+    def refit_params(self) -> dict[str, bool]:
+        """Constructor parameters that refit with this fit's covariance choice (no cross-validation)."""
+        return {"covariance": self.covariance_}
+
     def hyperparameters(self) -> dict[str, float | int | str | bool]:
         """The hyper-parameters the fit ended with (for the report)."""
         return {"covariance": self.covariance_, "ridge": self.ridge}

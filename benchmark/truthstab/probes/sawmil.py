@@ -211,6 +211,10 @@ class SawmilProbe(ClassifierMixin, BaseEstimator):
         """Boolean predictions (True iff the bag score is positive)."""
         return self.decision_function(X) > 0
 
+    def refit_params(self) -> dict[str, float]:
+        """Constructor parameters that refit with this fit's chosen C (no C search)."""
+        return {"C": self.C_}
+
     def hyperparameters(self) -> dict[str, float | int | str | bool]:
         """The hyper-parameters the fit ended with (for the report)."""
         return {"C": self.C_, "eta": self.eta, "n_known_positives": self.n_known_positives}
