@@ -64,22 +64,47 @@ def make_result(
     noise: float = 3.0,
     max_per_kind: int | None = None,
     release_domains: tuple[str, ...] | None = None,
+    not_measurable: dict[str, str] | None = None,
 ) -> Result:
     """A schema-valid result whose headline truth stability is ``truth`` +- ``half_width``."""
     domain_truth = domain_truth or dict.fromkeys(DOMAINS, truth)
+    not_measurable = not_measurable or {}
     per_domain = {
         d: {
             "unfamiliar_stability": estimate(v - 5),
             "familiar_stability": estimate(v + 5),
             "truth_stability": estimate(v, half_width),
             "familiarity_gap": estimate(10.0),
-            "noise_control": estimate(3.0, 1.0),
+            "unfamiliar_excess": estimate(105 - v),
+            "familiar_excess": estimate(95 - v),
+            "unfamiliar_retraction": estimate(108 - v),
+            "familiar_retraction": estimate(98 - v),
+            "refit_null": estimate(3.0, 1.0),
+            "noise_control": estimate(noise, 1.0),
             "baseline_ap": estimate(0.9, 0.02),
+            "chance_ap": 0.4,
             "n_true_test": 100,
             "n_baseline_true": 90,
+            "measurable": d not in not_measurable,
+            "not_measurable": [not_measurable[d]] if d in not_measurable else [],
         }
         for d, v in domain_truth.items()
     }
+    measured = sorted(d for d in domain_truth if d not in not_measurable)
+    overall = {
+        "truth_stability": estimate(truth, half_width),
+        "unfamiliar_stability": estimate(truth - 5),
+        "familiar_stability": estimate(truth + 5),
+        "familiarity_gap": estimate(10.0),
+        "unfamiliar_excess": estimate(105 - truth),
+        "familiar_excess": estimate(95 - truth),
+        "unfamiliar_retraction": estimate(108 - truth),
+        "familiar_retraction": estimate(98 - truth),
+        "refit_null": estimate(noise, 1.0),
+        "noise_control": estimate(noise, 1.0),
+    }
+    if not measured:
+        overall = dict.fromkeys(overall)
     data = {
         "created_at": created_at or datetime(2026, 11, 1, 12, 0, tzinfo=UTC),
         "model": {
@@ -109,12 +134,13 @@ def make_result(
         "harness": {"version": harness_version, "git_hash": "0123456789ab", "git_dirty": False},
         "protocol": {
             "mode": mode,
-            "probes": ["sawmil", "mean-diff", "logistic"],
-            "primary_probe": "sawmil",
+            "probes": ["mean-diff", "logistic"],
+            "primary_probe": "mean-diff",
             "layer_policy": "auto",
             "layers": dict.fromkeys(domain_truth, 12),
             "seed": seed,
             "n_bootstrap": len(draws) if draws else 1000,
+            "n_refits": 10,
             "batch_size": "auto",
             "padding_side": "right",
             "pooling": "last",
@@ -123,12 +149,10 @@ def make_result(
         "environment": {"device": "cpu", "python": "3.11.7", "platform": "linux", "libraries": {}},
         "timings": {"total": 1.0},
         "headline": {
-            "probe": "sawmil",
-            "truth_stability": estimate(truth, half_width),
-            "unfamiliar_stability": estimate(truth - 5),
-            "familiar_stability": estimate(truth + 5),
-            "familiarity_gap": estimate(10.0),
-            "noise_control": estimate(noise, 1.0),
+            "probe": "mean-diff",
+            "n_refits": 10,
+            "measurable_domains": measured,
+            **overall,
             "baseline_ap": estimate(0.9, 0.02),
             "per_domain": per_domain,
             "warnings": warnings or [],

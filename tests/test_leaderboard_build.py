@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 
 import numpy as np
@@ -206,7 +205,7 @@ def test_hub_url_only_for_valid_hub_ids(model_id, source, expected):
 
 def test_nan_score_is_unranked_and_last(tmp_path):
     r = make_result("org/nan", 50).model_dump(mode="json")
-    r["headline"]["truth_stability"] = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    r["headline"]["truth_stability"] = None  # not measurable: no score, not a bad one
     folder = tmp_path / "org__nan"
     folder.mkdir()
     (folder / "result.json").write_text(json.dumps(r))
@@ -227,7 +226,7 @@ def test_malformed_and_incompatible_files_are_skipped_by_path(tmp_path):
     (bad / "result-array.json").write_text("[1, 2]")
     (bad / "result-binary.json").write_bytes(b"\xff\xfe\x00garbage")
     data = json.loads(good.read_text())
-    data["schema_version"] = "2.0"
+    data["schema_version"] = "3.0"
     (bad / "result-future.json").write_text(json.dumps(data))
     del data["headline"]
     data["schema_version"] = "1.0"

@@ -41,7 +41,10 @@ def test_one_board_per_protocol_from_real_results(scored):
     row = lb["boards"][0]["rows"][0]
     result = read_result(subs / row["source"])
     assert row["model_id"] == result.model.id and row["revision_sha"] == result.model.revision_sha
-    assert row["scores"]["truth_stability"]["value"] == pytest.approx(result.headline.truth_stability.value)
+    # A tiny random network is not measurable: the board shows no score rather than a good-looking one.
+    assert result.headline.truth_stability is None and row["rank_group"] is None
+    assert row["scores"]["truth_stability"]["value"] is None and row["measurable_domains"] == []
+    assert row["scores"]["baseline_ap"]["value"] == pytest.approx(result.headline.baseline_ap.value)
     assert row["layers"] == {"cities": 1, "definitions": 1, "medicine": 1}
     assert row["model_kind"] == "instruct" and row["primary_probe"] == "mean-diff"
 

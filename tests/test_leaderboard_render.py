@@ -151,8 +151,8 @@ def test_terminal_table_domain_and_sort(board_dir):
     lines = text.splitlines()
     assert lines[0].startswith("truthstab 1.0.0, protocol fixed, all domains (4 models")
     assert text.index("SmolLM2") < text.index(EVIL) < text.index("x</script>") < text.index("org/figs")
-    # Noise control sorts lowest (best) first: 1, 3, 5, 9.
-    assert [r.model_id for r in sorted_rows(board, "noise")] == [
+    # The refit null sorts lowest (best) first: 1, 3, 5, 9.
+    assert [r.model_id for r in sorted_rows(board, "null")] == [
         EVIL,
         BREAKOUT,
         "HuggingFaceTB/SmolLM2-135M-Instruct",

@@ -23,7 +23,16 @@ def release_dir(tmp_path_factory) -> Path:
 
 def _score(model_dir: Path, release: Path, out: Path, cache: Path, *extra: str):
     args = ["score", str(model_dir), "--dataset", str(release), "--out", str(out), "--cache-dir", str(cache)]
-    args += ["--bootstrap", "40", "--batch-size", "8", "--quiet", "--probes", "sawmil,mean-diff,logistic", *extra]
+    args += [
+        "--bootstrap",
+        "40",
+        "--batch-size",
+        "8",
+        "--quiet",
+        "--probes",
+        "sawmil,mean-diff,logistic",
+        *extra,
+    ]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result

@@ -125,7 +125,9 @@ def cosine_draws(coefs: np.ndarray, plan: ResamplePlan) -> dict[str, np.ndarray]
     return out
 
 
-def interval(draws: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float | None, float | None, float | None]:
+def interval(
+    draws: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float | None, float | None, float | None]:
     """(point, low, high) from draws whose index 0 is the point; None where undefined.
 
     The interval is widened to contain the point: with few statements a skewed bootstrap distribution can

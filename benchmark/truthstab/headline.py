@@ -124,7 +124,9 @@ def measurability(draws: dict[str, np.ndarray]) -> list[str]:
         return reasons
     n_base = int(draws.get("n_baseline_true", [0])[0])
     if n_base < MIN_BASELINE_TRUE:
-        reasons.append(f"the baseline probe calls only {n_base} true test statements True (needs {MIN_BASELINE_TRUE})")
+        reasons.append(
+            f"the baseline probe calls only {n_base} true test statements True (needs {MIN_BASELINE_TRUE})"
+        )
     null = float(draws["refit_null"][0]) / 100
     if not np.isfinite(null) or null > MAX_REFIT_NULL:
         reasons.append(

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from truthstab.errors import ProbeError
-from truthstab.reports import ProtocolReport
-
 from truthstab.fitaware import N_REFITS
+from truthstab.reports import ProtocolReport
 from truthstab.scoring import DEFAULT_PROBES
 
 

@@ -29,7 +29,6 @@ from truthstab.activations.types import ActivationSet, TokenBags
 from truthstab.errors import ActivationError, ProbeError
 from truthstab.probes import MeanDifferenceProbe, input_kind, make_probe, probe_name
 from truthstab.refits import RefitOutcome, run_refits
-from truthstab.seeds import sub_seed
 from truthstab.reports import (
     ConformalMetrics,
     DomainProbeReport,
@@ -48,6 +47,7 @@ from truthstab.reports import (
     StatementPredictions,
     TaskPredictions,
 )
+from truthstab.seeds import sub_seed
 
 TASKS: dict[int, str] = {
     0: "baseline",

@@ -81,8 +81,12 @@ class FitAwareTask(_Model):
 
     task: int
     task_name: str
-    retraction_rate: Interval = Field(description="mean over refits r of retr(p0^r, pk^r), baseline-True denominator")
-    expansion_rate: Interval = Field(description="mean over refits of expansions, baseline-Not-True denominator")
+    retraction_rate: Interval = Field(
+        description="mean over refits r of retr(p0^r, pk^r), baseline-True denominator"
+    )
+    expansion_rate: Interval = Field(
+        description="mean over refits of expansions, baseline-Not-True denominator"
+    )
     excess_retraction: Interval = Field(description="retraction_rate minus the refit null's retraction rate")
     excess_expansion: Interval = Field(description="expansion_rate minus the refit null's expansion rate")
     cosine: Interval | None = Field(description="mean over refits of cos(w0^r, wk^r); None without coef_")
@@ -99,7 +103,9 @@ class RefitReport(_Model):
     n_true: int = Field(description="true test statements the rates are computed on")
     seeds: list[int] = Field(description="the training-row resample seed of each refit")
     null_retraction: Interval = Field(description="mean over refit pairs r != r' of retr(p0^r, p0^r')")
-    null_expansion: Interval = Field(description="mean over refit pairs of expansions between baseline refits")
+    null_expansion: Interval = Field(
+        description="mean over refit pairs of expansions between baseline refits"
+    )
     null_cosine: Interval | None = Field(description="mean cos(w0^r, w0^r') over refit pairs")
     tasks: list[FitAwareTask] = Field(description="tasks 1-4 against the baseline refits")
     fit_seconds: float

@@ -74,7 +74,9 @@ class ScoreConfig(BaseModel):
     @classmethod
     def _refits(cls, value: int) -> int:
         if value == 1:
-            raise ValueError(f"--refits must be 0 (off) or at least {MIN_REFITS}: a refit null needs two fits")
+            raise ValueError(
+                f"--refits must be 0 (off) or at least {MIN_REFITS}: a refit null needs two fits"
+            )
         return value
 
     @field_validator("layers")
@@ -348,7 +350,10 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                 }
             )
             table = table.rename(
-                columns={"expansion_rate_base_low": "expansion_low", "expansion_rate_base_high": "expansion_high"}
+                columns={
+                    "expansion_rate_base_low": "expansion_low",
+                    "expansion_rate_base_high": "expansion_high",
+                }
             )
             fig_dir = tmp / FIGURES_DIR
             figures = flip_bars(table, probe, fig_dir) + cosine_heatmap(table, fig_dir)

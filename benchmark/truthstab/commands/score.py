@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from truthstab.results import dump_result, read_result
 from truthstab.fitaware import N_REFITS
+from truthstab.results import dump_result, read_result
 from truthstab.scoring import DEFAULT_PROBES, ScoreConfig, score
 
 

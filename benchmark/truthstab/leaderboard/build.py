@@ -49,9 +49,11 @@ METRICS = (
     "unfamiliar_stability",
     "familiar_stability",
     "familiarity_gap",
-    "noise_control",
+    "refit_null",
     "baseline_ap",
 )
+#: Per-domain quantities that are stability claims: blanked (None) where a domain is not measurable.
+STABILITY_METRICS = ("truth_stability", "unfamiliar_stability", "familiar_stability", "familiarity_gap")
 #: The score the board ranks by.
 RANK_METRIC = "truth_stability"
 
@@ -83,6 +85,9 @@ class DomainEntry(_Out):
 
     rank_group: int | None = None
     scores: dict[str, Score]
+    measurable: bool = Field(default=True, description="False: the stability scores are None, see why")
+    not_measurable: list[str] = Field(default_factory=list, description="why the domain is not measurable")
+    chance_ap: float | None = Field(default=None, description="the baseline AP of a random score")
 
 
 class Row(_Out):
@@ -101,6 +106,7 @@ class Row(_Out):
     quantization_note: str | None
     scores: dict[str, Score]
     domains: dict[str, DomainEntry]
+    measurable_domains: list[str] = Field(description="domains the row's model-level scores average")
     layers: dict[str, int]
     primary_probe: str
     dataset_sha256: str
@@ -293,7 +299,10 @@ def _rank_board(rows: list[Row], n_boot: list[int]) -> str:
     """Set the rank groups of the rows (overall and per domain), sort them; returns the tie method."""
     # The scorer draws resamples per domain from (seed, domain position) over the release's test
     # statements, so draws are paired exactly when dataset sha256, seed, resample count and domains agree.
-    keys = [(r.dataset_sha256, r.seed, n, tuple(r.domains)) for r, n in zip(rows, n_boot, strict=True)]
+    # The model-level draws average the measurable domains, so those must agree as well.
+    keys = [
+        (r.dataset_sha256, r.seed, n, tuple(r.measurable_domains)) for r, n in zip(rows, n_boot, strict=True)
+    ]
     groups, methods = rank_groups([r.scores[RANK_METRIC] for r in rows], [r.draws for r in rows], keys)
     for row, group in zip(rows, groups, strict=True):
         row.rank_group = group
@@ -361,9 +370,13 @@ def _subset_note(result: Result) -> str | None:
 
 
 def _score(est) -> Score:
+    """A headline estimate as a board score; an undefined one (None: not measurable) stays empty."""
+
     def clean(x: float) -> float | None:
         return float(x) if math.isfinite(x) else None
 
+    if est is None:
+        return Score(value=None, ci_low=None, ci_high=None)
     return Score(value=clean(est.value), ci_low=clean(est.ci_low), ci_high=clean(est.ci_high))
 
 
@@ -426,6 +439,16 @@ def _report_card(item: _Loaded) -> str | None:
     return text
 
 
+def _domain_entry(dh) -> DomainEntry:
+    """A domain's scores; the stability claims of a domain that is not measurable are left empty."""
+    scores = {name: _score(getattr(dh, name)) for name in METRICS}
+    if not dh.measurable:
+        scores |= {name: Score(value=None, ci_low=None, ci_high=None) for name in STABILITY_METRICS}
+    return DomainEntry(
+        scores=scores, measurable=dh.measurable, not_measurable=list(dh.not_measurable), chance_ap=dh.chance_ap
+    )
+
+
 def make_row(item: _Loaded) -> Row:
     """The board row of one loaded result."""
     r = item.result
@@ -452,10 +475,8 @@ def make_row(item: _Loaded) -> Row:
         architecture=m.architecture,
         quantization_note=m.quantization_note,
         scores={name: _score(getattr(h, name)) for name in METRICS},
-        domains={
-            d: DomainEntry(scores={name: _score(getattr(dh, name)) for name in METRICS})
-            for d, dh in sorted(h.per_domain.items())
-        },
+        domains={d: _domain_entry(dh) for d, dh in sorted(h.per_domain.items())},
+        measurable_domains=list(h.measurable_domains),
         layers=dict(sorted(r.protocol.layers.items())),
         primary_probe=h.probe,
         dataset_sha256=r.dataset.sha256,
@@ -468,7 +489,7 @@ def make_row(item: _Loaded) -> Row:
         source=item.rel,
         report_card=_report_card(item),
         figures=targets,
-        draws=[float(x) for x in draws] if draws else None,
+        draws=[math.nan if x is None else float(x) for x in draws] if draws else None,
         figure_sources=sources,
     )
 

@@ -44,18 +44,20 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "truth_stability",
         "Truth stability",
-        "Mean of unfamiliar and familiar stability (0-100, higher is better), with its 95 % bootstrap CI.",
+        "Mean of unfamiliar and familiar stability (higher is better; 100 = no more retraction than "
+        "refitting the probe alone produces), averaged over the measurable domains, with its 95 % CI "
+        "(joint bootstrap over statements and refits). Empty: no domain is measurable for the model.",
     ),
     (
         "unfamiliar_stability",
         "Unfamiliar",
-        "100 x (1 - retraction rate) when synthetic (invented) statements are relabelled True "
-        "(task 1), primary probe, averaged over domains.",
+        "100 minus the excess retraction (percentage points above the refit null) when synthetic "
+        "(invented) statements are relabelled True (task 1), primary probe, measurable domains.",
     ),
     (
         "familiar_stability",
         "Familiar",
-        "100 x (1 - retraction rate) when fictional statements are relabelled True (task 2).",
+        "100 minus the excess retraction when fictional statements are relabelled True (task 2).",
     ),
     (
         "familiarity_gap",
@@ -64,16 +66,17 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
         "statements move the truth boundary more than familiar fiction does.",
     ),
     (
-        "noise_control",
-        "Noise",
-        "Retraction rate (%) when Gaussian noise vectors are relabelled True (task 4): should stay near "
-        "zero; a large value means the probe moves under any relabelling.",
+        "refit_null",
+        "Refit null",
+        "The control: the share (%) of true statements that refitting the baseline probe on another "
+        "bootstrap sample of the training rows retracts, with no label changed. A domain whose null "
+        "exceeds 15 % is not measurable.",
     ),
     (
         "baseline_ap",
         "Baseline AP",
         "Average precision of the baseline True vs Not-True probe on the test split. Near the share of "
-        "true statements means chance: then the stability numbers mean little.",
+        "true statements means chance; a domain within 0.10 of its chance level is not measurable.",
     ),
     ("layers", "Layers", "The layer probed in each domain (0-based decoder block)."),
     ("dataset", "Dataset", "The dataset release the model was scored on."),
@@ -87,13 +90,13 @@ DIGITS = {"baseline_ap": 3}
 SIGNED = {"familiarity_gap"}
 
 #: ``--sort`` choices: rank, a headline metric (full name or short alias), params, date or model. Scores
-#: sort best first (noise control lowest first), rank ascending, params and date descending.
+#: sort best first (refit null lowest first), rank ascending, params and date descending.
 _SORT_METRIC = {
     "truth": "truth_stability",
     "unfamiliar": "unfamiliar_stability",
     "familiar": "familiar_stability",
     "gap": "familiarity_gap",
-    "noise": "noise_control",
+    "null": "refit_null",
     "ap": "baseline_ap",
     **{m: m for m in METRICS},
 }
@@ -179,7 +182,7 @@ def sorted_rows(board: Board, sort: str = "rank", domain: str | None = None) -> 
         return sorted(rows, key=rank_key)
     metric = _SORT_METRIC[sort]
 
-    sign = 1.0 if metric == "noise_control" else -1.0  # a low noise retraction is the good end
+    sign = 1.0 if metric == "refit_null" else -1.0  # a low refit null is the good end
 
     def metric_key(r: Row) -> tuple:
         score = _row_scores(r, domain)[1].get(metric)

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const state = { board: 0, domain: "all", kind: "all", size: "all", search: "", sort: "rank_group", dir: 1 };
   const SCORE_KEYS = ["truth_stability", "unfamiliar_stability", "familiar_stability",
-    "familiarity_gap", "noise_control", "baseline_ap"];
+    "familiarity_gap", "refit_null", "baseline_ap"];
   const SIZE = { lt1: [0, 1e9], "1to10": [1e9, 1e10], gt10: [1e10, Infinity] };
 
   function el(tag, text, cls) {
@@ -120,7 +120,7 @@
     if (state.sort === key && toggle) state.dir = -state.dir;
     else {
       state.sort = key;
-      state.dir = (SCORE_KEYS.includes(key) && key !== "noise_control") || key === "n_parameters" || key === "date" ? -1 : 1;
+      state.dir = (SCORE_KEYS.includes(key) && key !== "refit_null") || key === "n_parameters" || key === "date" ? -1 : 1;
     }
     $("sort").value = key;
     render();
