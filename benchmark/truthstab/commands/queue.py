@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -85,13 +86,15 @@ def run_command(
     """Claim and score PENDING requests until the queue is empty, one progress line per event on stderr."""
     from truthstab.submissions.executors import make_executor, run_queue
 
+    # Taken now: while a request is scored, sys.stderr is redirected into that request's log.
+    terminal = sys.stderr
     report = run_queue(
         submissions,
         executor=make_executor(executor, address, gpus_per_task, connect_timeout),
         max_requests=max_requests,
         heartbeat_timeout=heartbeat_timeout,
         allow_custom_code=allow_custom_code,
-        echo=None if quiet else (lambda line: click.echo(line, err=True)),
+        echo=None if quiet else (lambda line: click.echo(line, file=terminal)),
     )
     if as_json:
         payload = {
