@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import submission_helpers
 from submission_helpers import make_request, write_result
 from truthstab.errors import SubmissionError
 from truthstab.submissions.executors import RayExecutor, run_queue
+from truthstab.submissions.modes import file_mode
 from truthstab.submissions.requests import Status
 
 ray = pytest.importorskip("ray", reason="ray is an optional extra: pip install 'truthstab[ray]'")
@@ -56,7 +58,9 @@ def test_ray_tasks_drain_the_queue_and_ship_results_back(tmp_path, local_ray):
         )
         result = json.loads((tmp_path / final.result_path).read_text())
         assert int(result["note"]) != os.getpid(), "the scorer should run in a Ray worker process"
-        assert (tmp_path / request.folder / request.sha / "figures" / "bars.svg").read_text() == "<svg/>"
+        figure = tmp_path / request.folder / request.sha / "figures" / "bars.svg"
+        assert figure.read_text() == "<svg/>"
+        assert stat.S_IMODE(figure.stat().st_mode) == file_mode(), "files landed from Ray follow the umask"
         log = (tmp_path / final.log_path).read_text()
         assert "[ray task on" in log and f"scoring {request.id}" in log
     broken = by_name["broken"]
