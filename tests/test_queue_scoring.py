@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from release_helpers import write_tiny
 from truthstab.cli import main
+from truthstab.errors import SubmissionError
 from truthstab.results import read_result
 from truthstab.submissions.executors import run_queue
 from truthstab.submissions.requests import Status
@@ -100,3 +101,18 @@ def test_cli_queue_run_fails_a_model_that_cannot_load_with_the_error_and_a_log(
     assert final["error"].startswith("ModelError: "), final["error"]
     log = (subs / final["log_path"]).read_text()
     assert "Traceback" in log and final["error"].split(": ", 1)[1] in log
+
+
+def test_a_model_changed_after_the_queues_check_is_caught_by_the_sha_it_loaded_as(
+    tmp_path, subs, scorer, tiny_llama_dir
+):
+    # The queue re-hashes a local folder before scoring; a swap after that check and before the load is
+    # caught by the sha the loader itself computed and recorded in the result.
+    model = tmp_path / "tiny-llama"
+    shutil.copytree(tiny_llama_dir, model)
+    (model / "README.md").write_text("---\nlicense: mit\n---\n")
+    request, _ = submit(str(model), dtype="float32", submissions=subs)
+    (model / "notes.json").write_text("{}")  # part of the folder's identity, harmless to the load
+    with pytest.raises(SubmissionError, match="changed while it was being scored") as info:
+        scorer(request, subs)
+    assert "submit it again" in str(info.value)
