@@ -51,15 +51,23 @@ def make_hub_cache(cache: Path, repo_id: str, sha: str, revision: str = "main", 
 
 
 def make_request(root: Path, name: str, seed: int = 0, custom_code: bool = False, age_s: float = 0.0):
-    """Write a PENDING request for a (pretend) local model straight into a queue, skipping the checks."""
+    """Write a PENDING request for a real local model folder straight into a queue, skipping the checks.
+
+    The folder lies beside the queue (``<root>-models/<name>``), its content varied by ``seed``, and the
+    request carries its true content sha: the queue re-hashes a local folder before scoring it.
+    """
     from datetime import timedelta
 
     from truthstab.submissions.requests import Request, create_request, request_id, utcnow
+    from truthstab.submissions.submit import local_content_sha
 
-    sha = f"{seed:040x}"
+    folder = make_model_dir(
+        root.parent / f"{root.name}-models" / name, config={"model_type": "llama", "seed": seed}
+    )
+    sha = local_content_sha(folder)
     request = Request(
         id=request_id("local", name, sha, "float32"),
-        model=f"/models/{name}",
+        model=str(folder.resolve()),
         source="local",
         org="local",
         name=name,

@@ -1,19 +1,26 @@
-"""The queue in one process: claims, heartbeats, stale reclaim, finish/fail/retry, and the command line."""
+"""The queue in one process: claims, leases, stale reclaim, finish/fail/retry/release, re-verified models, the CLI."""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
+import stat
 import time
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from safetensors.numpy import save_file
 
-from submission_helpers import make_request, write_result
+from submission_helpers import make_model_dir, make_request, write_result
 from truthstab.cli import main
 from truthstab.errors import SubmissionError
 from truthstab.submissions.executors import run_queue
-from truthstab.submissions.queue import Queue
+from truthstab.submissions.queue import STAGE_LOGGER, Queue
 from truthstab.submissions.requests import Status, read_request, write_request
+from truthstab.submissions.submit import submit
 
 
 def test_claims_take_the_oldest_pending_request_once(tmp_path):
@@ -178,3 +185,123 @@ def test_write_request_never_leaves_a_partial_file(tmp_path):
     write_request(path, request.model_copy(update={"attempts": 5}))
     assert read_request(path).attempts == 5
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def _rewrite_weights(model):
+    save_file(
+        {"w": np.full((3, 4), 7.0, dtype=np.float32), "b": np.ones(5, dtype=np.float32)},
+        str(model / "model.safetensors"),
+    )
+
+
+@pytest.mark.parametrize(
+    "swap",
+    [
+        _rewrite_weights,
+        lambda model: (model / "modeling_custom.py").write_text("SCALE = 2.0\n"),
+        lambda model: (model / "chat_template.jinja").write_text("{{ messages[0]['content'] }}"),
+        lambda model: (model / "tokenizer.json").write_text('{"version": "swapped"}'),
+    ],
+    ids=["weights", "code", "chat-template", "tokenizer"],
+)
+def test_a_local_model_changed_after_submission_is_failed_not_scored(tmp_path, swap):
+    model = make_model_dir(tmp_path / "m")
+    subs = tmp_path / "subs"
+    request, _ = submit(str(model), dtype="float32", submissions=subs)
+    swap(model)
+    scored = []
+
+    def scorer(req, out_root):
+        scored.append(req.id)
+        return write_result(req, out_root)
+
+    (final,) = run_queue(subs, score_request=scorer).processed
+    assert final.status == Status.FAILED and final.result_path is None
+    assert scored == [], "a model that changed since submission must not reach the scorer"
+    assert "changed since it was submitted" in final.error and "submit it again" in final.error
+    assert f"truthstab submit {request.model}" in final.error
+
+
+def test_an_unchanged_local_model_is_scored_and_a_deleted_one_fails(tmp_path):
+    model = make_model_dir(tmp_path / "m")
+    subs = tmp_path / "subs"
+    submit(str(model), dtype="float32", submissions=subs)
+    submit(str(model), dtype="float16", submissions=subs)
+    (first,) = run_queue(subs, score_request=write_result, max_requests=1).processed
+    assert first.status == Status.FINISHED
+    shutil.rmtree(model)
+    (second,) = run_queue(subs, score_request=write_result).processed
+    assert second.status == Status.FAILED and "no longer exists" in second.error
+
+
+def test_release_frees_a_dead_workers_request_and_refuses_a_live_one(tmp_path):
+    request = make_request(tmp_path, "m")
+    path = tmp_path / request.relpath
+    dead = Queue(tmp_path, heartbeat_timeout=0.3).claim("dead").claim  # claims, then never beats again
+    runner = CliRunner()
+    args = ["queue", "release", request.id, "--submissions", str(tmp_path)]
+    live = runner.invoke(main, args)
+    assert live.exit_code == 2 and live.output.count("\n") == 1 and "--force" in live.output
+    assert read_request(path).status == Status.RUNNING
+    retried = runner.invoke(main, ["queue", "retry", request.id, "--submissions", str(tmp_path)])
+    assert retried.exit_code == 2 and f"truthstab queue release {request.id}" in retried.output
+    time.sleep(0.4)  # the dead worker's 0.3 s lease runs out
+    freed = runner.invoke(main, args)
+    assert freed.exit_code == 0 and f"{request.id} is PENDING again" in freed.output
+    back = read_request(path)
+    assert (back.status, back.claim, back.worker_id) == (Status.PENDING, None, None)
+    assert Queue(tmp_path).finish(dead, "x/result.json") is None, "the released claim must be void"
+    again = runner.invoke(main, args)
+    assert again.exit_code == 2 and "only RUNNING requests can be released" in again.output
+    alive = Queue(tmp_path, heartbeat_timeout=600).claim("alive").claim
+    forced = runner.invoke(main, [*args, "--force"])
+    assert forced.exit_code == 0 and read_request(path).status == Status.PENDING
+    assert Queue(tmp_path).heartbeat(alive) is False, "a forcibly released worker learns it lost the claim"
+    (final,) = run_queue(tmp_path, score_request=write_result).processed
+    assert final.status == Status.FINISHED and final.attempts == 3
+
+
+def test_a_short_lease_worker_does_not_judge_a_long_lease_claim_stale(tmp_path):
+    request = make_request(tmp_path, "m")
+    long = Queue(tmp_path, heartbeat_timeout=30).claim("patient").claim
+    assert read_request(long.path).lease_s == 30
+    time.sleep(0.3)
+    eager = Queue(tmp_path, heartbeat_timeout=0.1)
+    assert not eager.is_stale(read_request(long.path)) and eager.claim("eager").claim is None
+    assert read_request(tmp_path / request.relpath).worker_id == "patient"
+
+
+def test_run_prints_progress_per_request_with_its_log_path(tmp_path):
+    ok, broken = make_request(tmp_path, "ok", age_s=1), make_request(tmp_path, "broken", seed=1)
+
+    def scorer(req, out_root):
+        logging.getLogger(STAGE_LOGGER).info("[1/2] model ...")
+        if req.name == "broken":
+            raise RuntimeError("no hidden states")
+        return write_result(req, out_root)
+
+    lines: list[str] = []
+    report = run_queue(tmp_path, score_request=scorer, echo=lines.append)
+    final = {r.name: r for r in report.processed}
+    assert lines == [
+        f"{ok.id}: started (attempt 1); log {tmp_path / final['ok'].log_path}",
+        f"{ok.id}: [1/2] model ...",
+        f"{ok.id}: FINISHED; result {tmp_path / final['ok'].result_path}",
+        f"{broken.id}: started (attempt 1); log {tmp_path / final['broken'].log_path}",
+        f"{broken.id}: [1/2] model ...",
+        f"{broken.id}: FAILED: RuntimeError: no hidden states; log {tmp_path / final['broken'].log_path}",
+    ]
+    assert "[1/2] model ..." in (tmp_path / final["ok"].log_path).read_text(), "stages go to the log too"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_request_files_follow_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        _, path = submit(str(make_model_dir(tmp_path / "m")), submissions=tmp_path / "subs")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+        queue = Queue(tmp_path / "subs")
+        queue.heartbeat(queue.claim("w").claim)  # a rewrite keeps the mode too
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    finally:
+        os.umask(old)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
+import stat
 
 import pytest
 from click.testing import CliRunner
 
 from release_helpers import write_tiny
 from truthstab.cli import main
+from truthstab.errors import SubmissionError
 from truthstab.results import read_result
 from truthstab.submissions.executors import run_queue
 from truthstab.submissions.requests import Status
@@ -42,12 +45,24 @@ def test_submitted_tiny_model_is_scored_by_the_real_pipeline_and_ranked(
     model = tmp_path / "tiny-llama"
     shutil.copytree(tiny_llama_dir, model)
     (model / "README.md").write_text("---\nlicense: mit\n---\n# tiny random Llama for tests\n")
-    request, request_file = submit(str(model), dtype="float32", submissions=subs)
-
-    report = run_queue(subs, score_request=scorer)
+    old_umask = os.umask(0o022)
+    try:
+        request, request_file = submit(str(model), dtype="float32", submissions=subs)
+        lines: list[str] = []
+        report = run_queue(subs, score_request=scorer, echo=lines.append)
+    finally:
+        os.umask(old_umask)
     (final,) = report.processed
     assert final.status == Status.FINISHED, (subs / final.log_path).read_text()
     result_file = subs / final.result_path
+    # Progress: started with its log, each stage of the real pipeline, then where the result is.
+    assert lines[0] == f"{request.id}: started (attempt 1); log {subs / final.log_path}"
+    assert f"{request.id}: [2/7] model ..." in lines and f"{request.id}: [7/7] result ..." in lines
+    assert lines[-1] == f"{request.id}: FINISHED; result {result_file}"
+    # Another user may read what the queue wrote: the umask's modes, not mkstemp's 0600 / mkdtemp's 0700.
+    for path in [request_file, result_file.parent, *result_file.parent.rglob("*")]:
+        want = 0o755 if path.is_dir() else 0o644
+        assert stat.S_IMODE(path.stat().st_mode) == want, path
     assert result_file.parent.parent.parent == request_file.parent, "the result lands beside the request"
     assert result_file.parent.parent.name == request.sha
     result = read_result(result_file)
@@ -77,8 +92,27 @@ def test_cli_queue_run_fails_a_model_that_cannot_load_with_the_error_and_a_log(
     request, _ = submit(str(model), dtype="float32", submissions=subs)
     run = CliRunner().invoke(main, ["queue", "run", "--submissions", str(subs), "--json"])
     assert run.exit_code == 0, run.output
-    (final,) = json.loads(run.output)["processed"]
+    (final,) = json.loads(run.stdout)["processed"]
     assert final["id"] == request.id and final["status"] == "FAILED"
+    progress = run.stderr.splitlines()  # on stderr, so that --json stays parseable
+    assert progress[0] == f"{request.id}: started (attempt 1); log {subs / final['log_path']}"
+    assert f"{request.id}: [2/7] model ..." in progress
+    assert progress[-1] == f"{request.id}: FAILED: {final['error']}; log {subs / final['log_path']}"
     assert final["error"].startswith("ModelError: "), final["error"]
     log = (subs / final["log_path"]).read_text()
     assert "Traceback" in log and final["error"].split(": ", 1)[1] in log
+
+
+def test_a_model_changed_after_the_queues_check_is_caught_by_the_sha_it_loaded_as(
+    tmp_path, subs, scorer, tiny_llama_dir
+):
+    # The queue re-hashes a local folder before scoring; a swap after that check and before the load is
+    # caught by the sha the loader itself computed and recorded in the result.
+    model = tmp_path / "tiny-llama"
+    shutil.copytree(tiny_llama_dir, model)
+    (model / "README.md").write_text("---\nlicense: mit\n---\n")
+    request, _ = submit(str(model), dtype="float32", submissions=subs)
+    (model / "notes.json").write_text("{}")  # part of the folder's identity, harmless to the load
+    with pytest.raises(SubmissionError, match="changed while it was being scored") as info:
+        scorer(request, subs)
+    assert "submit it again" in str(info.value)

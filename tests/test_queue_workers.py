@@ -1,4 +1,4 @@
-"""Worker processes sharing one queue: no request runs twice, and a killed worker's claim is reclaimed."""
+"""Worker processes sharing one queue: no request runs twice, whatever leases they use; a killed worker's claim is reclaimed."""
 
 from __future__ import annotations
 
@@ -29,6 +29,25 @@ def _hanging_scorer(request, out_root: Path) -> Path:
     raise AssertionError("this worker should have been killed")
 
 
+def _waiting_scorer(request, out_root: Path) -> Path:
+    """Record the run, then hold the claim until the other worker has had its chance to steal it."""
+    with open(out_root / "runs.txt", "a") as runs:
+        runs.write(f"{request.id} {os.getpid()}\n")
+    deadline = time.monotonic() + 60
+    while not (out_root / "poller-done").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return write_result(request, out_root)
+
+
+def _poller(root: str, heartbeat_timeout: float, seconds: float) -> None:
+    """A worker with a short lease that keeps draining the queue for ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run_queue(Path(root), score_request=_logging_scorer, heartbeat_timeout=heartbeat_timeout)
+        time.sleep(0.05)
+    (Path(root) / "poller-done").touch()
+
+
 def _worker(root: str, barrier, scorer_name: str, heartbeat_timeout: float) -> None:
     barrier.wait(timeout=60)
     run_queue(Path(root), score_request=globals()[scorer_name], heartbeat_timeout=heartbeat_timeout)
@@ -54,10 +73,32 @@ def test_two_worker_processes_never_run_the_same_request(tmp_path):
     assert len({f.worker_id for f in finals}) == 2
 
 
+def test_workers_with_different_leases_never_run_the_same_request_twice(tmp_path):
+    # The issue's case: a worker with a long lease beats rarely (every 10 s for 30 s); a worker started with
+    # --heartbeat-timeout 0.5 must judge that claim by the 30 s it records, not by its own 0.5 s.
+    request = make_request(tmp_path, "m")
+    barrier = SPAWN.Barrier(1)  # held here: the child unpickles it after start() returns
+    patient = SPAWN.Process(target=_worker, args=(str(tmp_path), barrier, "_waiting_scorer", 30.0))
+    patient.start()
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "runs.txt").exists():
+        assert time.monotonic() < deadline and patient.is_alive(), "the first worker never started scoring"
+        time.sleep(0.05)
+    eager = SPAWN.Process(target=_poller, args=(str(tmp_path), 0.5, 2.5))  # 5 of its own leases
+    eager.start()
+    for worker in (eager, patient):
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    runs = (tmp_path / "runs.txt").read_text().split()
+    assert runs == [request.id, str(patient.pid)], "the short-lease worker took over a live claim"
+    final = read_request(tmp_path / request.relpath)
+    assert final.status == Status.FINISHED and final.attempts == 1 and final.lease_s == 30.0
+
+
 def test_killed_worker_claim_goes_stale_and_is_reclaimed(tmp_path):
     request = make_request(tmp_path, "m")
     barrier = SPAWN.Barrier(1)
-    worker = SPAWN.Process(target=_worker, args=(str(tmp_path), barrier, "_hanging_scorer", 1.0))
+    worker = SPAWN.Process(target=_worker, args=(str(tmp_path), barrier, "_hanging_scorer", 3.0))
     worker.start()
     deadline = time.monotonic() + 60
     while not (tmp_path / "started").exists():
@@ -67,9 +108,10 @@ def test_killed_worker_claim_goes_stale_and_is_reclaimed(tmp_path):
     worker.join(timeout=30)
     abandoned = read_request(tmp_path / request.relpath)
     assert abandoned.status == Status.RUNNING and abandoned.attempts == 1
-    # Before the timeout the claim still counts as alive; after it, a new worker takes it over.
-    assert run_queue(tmp_path, score_request=write_result, heartbeat_timeout=60).processed == []
-    time.sleep(1.2)
-    (final,) = run_queue(tmp_path, score_request=write_result, heartbeat_timeout=1.0).processed
+    # Within the dead worker's 3 s lease its claim still counts as alive, even to a worker with a shorter
+    # one; once that lease has run out, any worker takes it over, even one with a far longer lease.
+    assert run_queue(tmp_path, score_request=write_result, heartbeat_timeout=0.1).processed == []
+    time.sleep(3.2)
+    (final,) = run_queue(tmp_path, score_request=write_result, heartbeat_timeout=60).processed
     assert final.status == Status.FINISHED and final.attempts == 2 and final.worker_id != abandoned.worker_id
     assert (tmp_path / abandoned.log_path).exists() and final.log_path != abandoned.log_path

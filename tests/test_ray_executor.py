@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import submission_helpers
 from submission_helpers import make_request, write_result
 from truthstab.errors import SubmissionError
 from truthstab.submissions.executors import RayExecutor, run_queue
+from truthstab.submissions.modes import file_mode
 from truthstab.submissions.requests import Status
 
 ray = pytest.importorskip("ray", reason="ray is an optional extra: pip install 'truthstab[ray]'")
@@ -56,7 +58,9 @@ def test_ray_tasks_drain_the_queue_and_ship_results_back(tmp_path, local_ray):
         )
         result = json.loads((tmp_path / final.result_path).read_text())
         assert int(result["note"]) != os.getpid(), "the scorer should run in a Ray worker process"
-        assert (tmp_path / request.folder / request.sha / "figures" / "bars.svg").read_text() == "<svg/>"
+        figure = tmp_path / request.folder / request.sha / "figures" / "bars.svg"
+        assert figure.read_text() == "<svg/>"
+        assert stat.S_IMODE(figure.stat().st_mode) == file_mode(), "files landed from Ray follow the umask"
         log = (tmp_path / final.log_path).read_text()
         assert "[ray task on" in log and f"scoring {request.id}" in log
     broken = by_name["broken"]
@@ -114,3 +118,28 @@ def test_real_scorer_runs_as_a_ray_task_and_its_result_folder_lands_beside_the_r
     assert run_dir.parent.parent == request_file.parent and run_dir.parent.name == request.sha
     assert read_result(run_dir / "result.json").model.revision_sha == request.sha
     assert (run_dir / "predictions.parquet").is_file() and any((run_dir / "figures").iterdir())
+
+
+def test_cli_unreachable_ray_address_fails_in_one_line_after_the_connect_timeout(tmp_path):
+    # A real `queue run` process: ray.init itself would retry this address for many minutes.
+    import subprocess
+
+    import truthstab
+
+    request = make_request(tmp_path, "m")
+    args = ["queue", "run", "--submissions", str(tmp_path), "--executor", "ray", "--address", "127.0.0.1:1"]
+    env = {**os.environ, "PYTHONPATH": str(Path(truthstab.__file__).parents[1])}
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-c", "from truthstab.cli import main; main()", *args, "--connect-timeout", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    waited = time.monotonic() - started
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert "no Ray cluster answers at 127.0.0.1:1 after 2 s" in run.stderr and "--address" in run.stderr
+    assert waited < 60, "the wait must be bounded by --connect-timeout"
+    assert json.loads((tmp_path / request.relpath).read_text())["status"] == "PENDING"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -82,6 +83,16 @@ def test_result_validates_and_is_laid_out_by_model_and_sha(scored):
     assert set(result.protocol.layers) == {"cities", "medicine", "definitions"}
     assert result.dataset.name == "tiny" and len(result.dataset.sha256) == 64
     assert not list(out.rglob(".tmp-*")), "no temporary folder is left behind"
+
+
+def test_the_run_folder_follows_the_umask_not_the_temporary_folder_modes(scored):
+    # Scoring writes through mkdtemp/mkstemp (0700/0600); another user must be able to read the run.
+    from truthstab.submissions.modes import dir_mode, file_mode
+
+    run = scored[1].parent
+    for path in [run, *run.rglob("*")]:
+        want = dir_mode() if path.is_dir() else file_mode()
+        assert stat.S_IMODE(path.stat().st_mode) == want, path
 
 
 def test_counts_add_up_and_cis_contain_estimates(scored, release_dir):

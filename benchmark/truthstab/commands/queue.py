@@ -1,20 +1,22 @@
-"""`truthstab queue list | run | retry ID | status ID`: the evaluation queue of submitted models."""
+"""`truthstab queue list | run | retry ID | release ID | status ID`: the evaluation queue of submitted models."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
 from truthstab.commands.submit import SUBMISSIONS_OPTION
+from truthstab.submissions.executors import DEFAULT_CONNECT_TIMEOUT
 from truthstab.submissions.queue import DEFAULT_HEARTBEAT_TIMEOUT, Queue
 
 
 @click.group("queue")
 def queue_group() -> None:
-    """Evaluate submitted models: list the queue, run it, retry or inspect a request."""
+    """Evaluate submitted models: list the queue, run it, retry, release or inspect a request."""
 
 
 def _row(request, queue: Queue) -> list:
@@ -54,9 +56,20 @@ def list_command(submissions: Path, as_json: bool) -> None:
     type=float,
     default=DEFAULT_HEARTBEAT_TIMEOUT,
     show_default=True,
-    help="Seconds without a heartbeat after which a RUNNING request counts as abandoned.",
+    help=(
+        "This worker's lease: seconds its claims stay valid without a heartbeat (it beats every third of "
+        "that, at most every 30 s). Recorded in each claim; other workers judge staleness by it."
+    ),
+)
+@click.option(
+    "--connect-timeout",
+    type=float,
+    default=DEFAULT_CONNECT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the Ray cluster at --address to answer.",
 )
 @click.option("--allow-custom-code", is_flag=True, help="Also run requests whose model ships its own code.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def run_command(
     submissions: Path,
@@ -65,18 +78,23 @@ def run_command(
     gpus_per_task: float,
     max_requests: int | None,
     heartbeat_timeout: float,
+    connect_timeout: float,
     allow_custom_code: bool,
+    quiet: bool,
     as_json: bool,
 ) -> None:
-    """Claim and score PENDING requests until the queue is empty."""
+    """Claim and score PENDING requests until the queue is empty, one progress line per event on stderr."""
     from truthstab.submissions.executors import make_executor, run_queue
 
+    # Taken now: while a request is scored, sys.stderr is redirected into that request's log.
+    terminal = sys.stderr
     report = run_queue(
         submissions,
-        executor=make_executor(executor, address, gpus_per_task),
+        executor=make_executor(executor, address, gpus_per_task, connect_timeout),
         max_requests=max_requests,
         heartbeat_timeout=heartbeat_timeout,
         allow_custom_code=allow_custom_code,
+        echo=None if quiet else (lambda line: click.echo(line, file=terminal)),
     )
     if as_json:
         payload = {
@@ -106,6 +124,17 @@ def retry_command(request_id: str, submissions: Path) -> None:
     """Put a FAILED request back in the queue."""
     request = Queue(submissions).retry(request_id)
     click.echo(f"{request.id} is {request.status.value} again")
+
+
+@queue_group.command("release")
+@click.argument("request_id", metavar="ID")
+@SUBMISSIONS_OPTION
+@click.option("--force", is_flag=True, help="Release it even though its worker's lease has not run out yet.")
+def release_command(request_id: str, submissions: Path, force: bool) -> None:
+    """Put a RUNNING request whose worker died back in the queue (PENDING)."""
+    request = Queue(submissions).release_stuck(request_id, force=force)
+    click.echo(f"{request.id} is {request.status.value} again")
+    click.echo(f"next: truthstab queue run --submissions {submissions}")
 
 
 @queue_group.command("status")

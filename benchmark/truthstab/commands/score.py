@@ -7,9 +7,12 @@ from pathlib import Path
 
 import click
 
+from truthstab.errors import ResultError
 from truthstab.fitaware import N_REFITS
 from truthstab.results import dump_result, read_result
+from truthstab.run_layout import RESULT_FILE
 from truthstab.scoring import DEFAULT_PROBES, ScoreConfig, score
+from truthstab.submissions.modes import apply_umask
 
 
 def _split(value: str) -> list[str]:
@@ -73,6 +76,7 @@ def score_command(as_json: bool, quiet: bool, probes: str, domains: str | None, 
     config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
     output = score(config, progress=not (quiet or as_json), echo=echo)
+    apply_umask(output.run_dir)  # the run folder comes out of mkdtemp (0700): readable as the umask says
     if as_json:
         click.echo(dump_result(output.result), nl=False)
         return
@@ -87,6 +91,21 @@ def results_group() -> None:
     """Read result files."""
 
 
+def _result_file(path: Path) -> Path:
+    """``path`` if it can be a result file; a folder or an impossible name is a one-line ResultError."""
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # ENAMETOOLONG: a component over the file system's 255-byte limit
+        raise ResultError(
+            f"{ascii(str(path))[:120]} is not a usable path ({exc.strerror}); give a result.json"
+        ) from None
+    if is_dir:
+        found = sorted(path.rglob(RESULT_FILE))
+        hint = f", for example {found[0]}" if found else f"; there is no {RESULT_FILE} under it"
+        raise ResultError(f"{path} is a folder; give one of its {RESULT_FILE} files{hint}")
+    return path
+
+
 @results_group.command("show")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the headline as JSON.")
@@ -94,7 +113,7 @@ def show_command(path: Path, as_json: bool) -> None:
     """Print the report card of a result file."""
     from truthstab.report import report_card
 
-    result = read_result(path)
+    result = read_result(_result_file(path))
     if as_json:
         click.echo(json.dumps(result.headline.model_dump(mode="json"), indent=1, sort_keys=True))
     else:
@@ -108,4 +127,4 @@ def compare_command(a: Path, b: Path) -> None:
     """Put two results side by side: differences and whether their CIs overlap."""
     from truthstab.report import compare
 
-    click.echo(compare(read_result(a), read_result(b)), nl=False)
+    click.echo(compare(read_result(_result_file(a)), read_result(_result_file(b))), nl=False)

@@ -187,7 +187,11 @@ def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
 
 
 def content_sha256(folder: Path) -> str:
-    """sha256 over a folder's weight, config and tokenizer files (names and bytes, sorted): its identity."""
+    """sha256 over a folder's weight, config, tokenizer, template and code files (names and bytes, sorted).
+
+    Its identity: every file that can change the numbers, including ``*.py`` model code that
+    ``trust_remote_code`` runs, so rewriting any of them gives another sha.
+    """
     digest = hashlib.sha256()
     for path in sorted(p for p in Path(folder).iterdir() if p.is_file() and _identity_file(p.name)):
         digest.update(path.name.encode() + b"\x00")
@@ -198,7 +202,7 @@ def content_sha256(folder: Path) -> str:
 
 
 def _identity_file(name: str) -> bool:
-    if name.endswith((".safetensors", ".json", ".jinja", ".model", ".tiktoken")):
+    if name.endswith((".safetensors", ".json", ".jinja", ".model", ".tiktoken", ".py")):
         return True
     return name.startswith("tokenizer") or name in ("vocab.txt", "merges.txt")
 

@@ -39,6 +39,8 @@ class ModelInfo(BaseModel):
     source: Literal["hub", "package"] = "hub"
     encoder: bool = False
     package: PackageSource | None = None
+    #: The model's licence identifier, for packaged models whose converted folder has no model card.
+    license: str | None = None
     notes: str = ""
 
 
@@ -58,6 +60,7 @@ def _paper(
 _PACKAGED = [
     ModelInfo(
         alias="smollm2-135m",
+        license="apache-2.0",
         hf_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         instruct=True,
         n_layers=30,
@@ -72,6 +75,7 @@ _PACKAGED = [
     ),
     ModelInfo(
         alias="gemma3-270m",
+        license="gemma",
         hf_id="google/gemma-3-270m",
         instruct=False,
         n_layers=18,
@@ -93,6 +97,7 @@ _PACKAGED = [
     ),
     ModelInfo(
         alias="all-minilm-l6-v2",
+        license="apache-2.0",
         hf_id="sentence-transformers/all-MiniLM-L6-v2",
         instruct=False,
         n_layers=6,

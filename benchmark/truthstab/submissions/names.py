@@ -22,14 +22,14 @@ CHAT_TEMPLATE_MODES = ("auto", "on", "off")
 _LICENSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}")
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     """The value as it can be shown in an error message without echoing control characters."""
     return ascii(value) if len(value) <= 120 else ascii(value[:120]) + "..."
 
 
 def _reject_control(value: str, what: str) -> None:
     if _CONTROL.search(value):
-        raise SubmissionError(f"{what} {_printable(value)} contains control characters; remove them")
+        raise SubmissionError(f"{what} {printable(value)} contains control characters; remove them")
 
 
 def validate_component(value: str, what: str) -> str:
@@ -44,14 +44,14 @@ def validate_component(value: str, what: str) -> str:
     if len(value) > MAX_COMPONENT:
         raise SubmissionError(f"{what} is {len(value)} characters long; the limit is {MAX_COMPONENT}")
     if "/" in value or "\\" in value:
-        raise SubmissionError(f"{what} {_printable(value)} contains a path separator; give a bare name")
+        raise SubmissionError(f"{what} {printable(value)} contains a path separator; give a bare name")
     if not _COMPONENT.fullmatch(value):
         raise SubmissionError(
-            f"{what} {_printable(value)} has characters outside [A-Za-z0-9._-]; rename it to use only those"
+            f"{what} {printable(value)} has characters outside [A-Za-z0-9._-]; rename it to use only those"
         )
     if ".." in value or value[0] in ".-" or value[-1] in ".-":
         raise SubmissionError(
-            f"{what} {_printable(value)} starts or ends with '.' or '-', or contains '..'; rename it"
+            f"{what} {printable(value)} starts or ends with '.' or '-', or contains '..'; rename it"
         )
     return value
 
@@ -63,13 +63,13 @@ def split_model_id(model_id: str) -> tuple[str, str]:
     _reject_control(model_id, "model id")
     if model_id.startswith(("/", "\\", "~")):
         raise SubmissionError(
-            f"model id {_printable(model_id)} is an absolute path that is not a model directory; "
+            f"model id {printable(model_id)} is an absolute path that is not a model directory; "
             "give an existing directory or a Hub id like 'org/name'"
         )
     parts = model_id.split("/")
     if len(parts) != 2:
         raise SubmissionError(
-            f"model id {_printable(model_id)} is not of the form 'org/name'; "
+            f"model id {printable(model_id)} is not of the form 'org/name'; "
             "give the full Hub id (for example 'HuggingFaceTB/SmolLM2-135M') or an existing directory"
         )
     return validate_component(parts[0], "organisation"), validate_component(parts[1], "model name")
@@ -85,7 +85,7 @@ def validate_revision(revision: str) -> str:
     for part in revision.split("/"):
         if not part or not _COMPONENT.fullmatch(part) or part in (".", "..") or part.startswith("-"):
             raise SubmissionError(
-                f"revision {_printable(revision)} is not a valid branch, tag or commit sha; use only "
+                f"revision {printable(revision)} is not a valid branch, tag or commit sha; use only "
                 "[A-Za-z0-9._-] separated by single '/', without '..' or a leading '-' or '/'"
             )
     return revision
@@ -95,7 +95,7 @@ def validate_sha(sha: str) -> str:
     """Check a resolved commit sha (40 hex digits, or 64 for a local directory's content hash)."""
     if not isinstance(sha, str) or not _SHA.fullmatch(sha):
         raise SubmissionError(
-            f"sha {_printable(str(sha))} is not 40 or 64 lower-case hex digits; resolve the revision first"
+            f"sha {printable(str(sha))} is not 40 or 64 lower-case hex digits; resolve the revision first"
         )
     return sha
 
@@ -104,7 +104,7 @@ def validate_dtype(dtype: str) -> str:
     """Check the evaluation dtype; requests name a concrete one so that they identify one run."""
     if dtype not in DTYPES:
         raise SubmissionError(
-            f"dtype {_printable(str(dtype))} is not supported; choose one of {', '.join(DTYPES)}"
+            f"dtype {printable(str(dtype))} is not supported; choose one of {', '.join(DTYPES)}"
         )
     return dtype
 
@@ -113,7 +113,7 @@ def validate_chat_template(mode: str) -> str:
     """Check the chat-template mode: auto (use it when the model has one), on, or off."""
     if mode not in CHAT_TEMPLATE_MODES:
         raise SubmissionError(
-            f"chat template mode {_printable(str(mode))} is not one of {', '.join(CHAT_TEMPLATE_MODES)}"
+            f"chat template mode {printable(str(mode))} is not one of {', '.join(CHAT_TEMPLATE_MODES)}"
         )
     return mode
 
@@ -122,7 +122,7 @@ def validate_license(value: str) -> str:
     """Check a licence identifier from a model card (it ends up on the leaderboard's HTML)."""
     if not isinstance(value, str) or not _LICENSE.fullmatch(value):
         raise SubmissionError(
-            f"licence {_printable(str(value))} is not a licence identifier like 'apache-2.0' or 'mit'; "
+            f"licence {printable(str(value))} is not a licence identifier like 'apache-2.0' or 'mit'; "
             "fix the model card's 'license:' field"
         )
     return value

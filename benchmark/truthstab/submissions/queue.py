@@ -3,9 +3,11 @@
 Every status change is a read-check-write of one request file under one queue-wide lock
 (``<root>/.queue.lock``, a ``filelock.FileLock``), and the write itself is an atomic os.replace, so readers
 never see half a file and two workers never claim the same request. A claim carries a random token; the
-heartbeat, ``finish`` and ``fail`` only write while the file still holds that token. A RUNNING request whose
-heartbeat is older than the timeout (its worker died) is reclaimable; the old worker, should it wake up,
-finds its token gone and cannot mark the request FINISHED: nothing runs twice to completion.
+heartbeat, ``finish`` and ``fail`` only write while the file still holds that token. A claim also records its
+lease: the seconds it stays valid without a heartbeat, chosen by the worker that took it, which beats every
+third of it. A RUNNING request whose last heartbeat is older than *its own* lease (its worker died) is
+reclaimable, whatever lease the observing worker uses for its own claims; the old worker, should it wake
+up, finds its token gone and cannot mark the request FINISHED: nothing runs twice to completion.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ ScoreRequest = Callable[[Request, Path], Path]
 LOCK_NAME = ".queue.lock"
 DEFAULT_HEARTBEAT_TIMEOUT = 600.0
 DEFAULT_MAX_ATTEMPTS = 3
+#: The longest pause between heartbeats, whatever the lease: a claim released by hand is noticed soon.
+MAX_HEARTBEAT_INTERVAL = 30.0
+#: The scorer reports its stages on this logger; `execute` copies them to the log and to the progress display.
+STAGE_LOGGER = "truthstab.queue.stage"
 
 
 def new_worker_id() -> str:
@@ -76,6 +82,7 @@ class Queue:
         if heartbeat_timeout <= 0:
             raise SubmissionError("--heartbeat-timeout must be a positive number of seconds")
         self.root = Path(root)
+        # The lease this worker records in its own claims; other claims are judged by theirs.
         self.heartbeat_timeout = float(heartbeat_timeout)
         self.max_attempts = max_attempts
 
@@ -106,11 +113,15 @@ class Queue:
         raise SubmissionError(f"no request with id {request_id!r}; `truthstab queue list` shows the ids")
 
     def is_stale(self, request: Request, now: datetime | None = None) -> bool:
-        """A RUNNING request whose worker has not beaten its heart within the timeout."""
+        """A RUNNING request whose worker has not beaten its heart within the lease recorded in its claim.
+
+        The lease is the claiming worker's, never this queue's own: a worker started with a short
+        ``--heartbeat-timeout`` must not take over a live claim whose worker beats less often. A claim
+        written before leases were recorded gets the default lease.
+        """
         if request.status != Status.RUNNING:
             return False
-        last = request.heartbeat_at or request.started_at or request.submitted_at
-        return (now or utcnow()) - last > timedelta(seconds=self.heartbeat_timeout)
+        return (now or utcnow()) - _last_beat(request) > timedelta(seconds=lease_of(request))
 
     # -- claiming -------------------------------------------------------------------------------------
     def claim(self, worker_id: str, eligible: Callable[[Request], bool] | None = None) -> ClaimResult:
@@ -143,6 +154,7 @@ class Queue:
                         "attempts": attempt,
                         "started_at": now,
                         "heartbeat_at": now,
+                        "lease_s": self.heartbeat_timeout,
                         "finished_at": None,
                         "error": None,
                         "log_path": f"{request.folder}/{Path(request.relpath).stem}.attempt-{attempt}.log",
@@ -198,22 +210,72 @@ class Queue:
                     "status": Status.PENDING,
                     "claim": None,
                     "worker_id": None,
+                    "lease_s": None,
                     "attempts": r.attempts - 1,
                 }
             ),
         )
+
+    def release_stuck(self, request_id: str, force: bool = False) -> Request:
+        """Put a RUNNING request back to PENDING when its worker is gone (``queue release ID``).
+
+        Refused while the claim's lease is live, unless ``force``: the worker may still be scoring, and its
+        claim token is dropped, so it can no longer record a result. The attempt stays counted.
+        """
+        with self._lock():
+            path, request = self.find(request_id)
+            if request.status != Status.RUNNING:
+                hint = (
+                    "; use `truthstab queue retry` for a FAILED one"
+                    if request.status == Status.FAILED
+                    else ""
+                )
+                raise SubmissionError(
+                    f"request {request_id} is {request.status.value}; only RUNNING requests can be released{hint}"
+                )
+            if not force and not self.is_stale(request):
+                age = (utcnow() - _last_beat(request)).total_seconds()
+                raise SubmissionError(
+                    f"request {request_id} is held by worker {request.worker_id}, which beat its heart "
+                    f"{age:.0f} s ago (its lease is {lease_of(request):.0f} s); wait for the lease to run "
+                    "out, or pass --force if that worker is dead"
+                )
+            updated = request.model_copy(
+                update={"status": Status.PENDING, "claim": None, "worker_id": None, "lease_s": None}
+            )
+            write_request(path, updated)
+            return updated
 
     def retry(self, request_id: str) -> Request:
         """Put a FAILED request back to PENDING (its last error and log stay until it runs again)."""
         with self._lock():
             path, request = self.find(request_id)
             if request.status != Status.FAILED:
+                hint = (
+                    f" (if its worker died: truthstab queue release {request_id})"
+                    if request.status == Status.RUNNING
+                    else ""
+                )
                 raise SubmissionError(
-                    f"request {request_id} is {request.status.value}; only FAILED requests can be retried"
+                    f"request {request_id} is {request.status.value}; only FAILED requests can be retried{hint}"
                 )
             updated = request.model_copy(update={"status": Status.PENDING, "attempts": 0, "claim": None})
             write_request(path, updated)
             return updated
+
+
+def lease_of(request: Request) -> float:
+    """Seconds the request's current claim stays valid without a heartbeat (the claiming worker's lease)."""
+    return request.lease_s or DEFAULT_HEARTBEAT_TIMEOUT
+
+
+def heartbeat_interval(lease: float) -> float:
+    """How often a worker holding claims of this lease beats: a third of it, so one late beat is harmless."""
+    return max(0.05, min(MAX_HEARTBEAT_INTERVAL, lease / 3))
+
+
+def _last_beat(request: Request) -> datetime:
+    return request.heartbeat_at or request.started_at or request.submitted_at
 
 
 def _failed(request: Request, error: str, now: datetime) -> Request:
@@ -227,7 +289,7 @@ class Heartbeat:
 
     def __init__(self, queue: Queue, interval: float | None = None) -> None:
         self.queue = queue
-        self.interval = interval or max(0.05, min(30.0, queue.heartbeat_timeout / 5))
+        self.interval = interval or heartbeat_interval(queue.heartbeat_timeout)
         self._claims: dict[str, Claim] = {}
         self.lost: set[str] = set()
         self._guard = threading.Lock()
@@ -273,18 +335,49 @@ class Outcome:
     error: str | None = None
 
 
-def execute(request: Request, out_root: Path, score_request: ScoreRequest, log_file: Path) -> Outcome:
-    """Run the scorer on one request with its output, logging and traceback captured in ``log_file``."""
+class _StageRelay(logging.Handler):
+    """Hands each stage line the scorer logs on STAGE_LOGGER to a progress callback."""
+
+    def __init__(self, on_stage: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.on_stage = on_stage
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.on_stage(record.getMessage())
+        except Exception:  # a broken display must not fail the scoring
+            self.handleError(record)
+
+
+def execute(
+    request: Request,
+    out_root: Path,
+    score_request: ScoreRequest,
+    log_file: Path,
+    on_stage: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Run the scorer on one request with its output, logging and traceback captured in ``log_file``.
+
+    The model is checked first against the sha it was submitted with (a local folder can be rewritten
+    after submission); ``on_stage`` receives the stage lines the scorer logs on STAGE_LOGGER.
+    """
+    from truthstab.submissions.submit import check_unchanged
+
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    root_logger = logging.getLogger()
+    root_logger, stage_logger = logging.getLogger(), logging.getLogger(STAGE_LOGGER)
+    stage_logger.setLevel(logging.INFO)  # the root logger's WARNING would drop the stage lines
+    relay = _StageRelay(on_stage) if on_stage is not None else None
     with log_file.open("a", encoding="utf-8") as log:
         handler = logging.StreamHandler(log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root_logger.addHandler(handler)
+        if relay is not None:
+            stage_logger.addHandler(relay)
         log.write(f"{utcnow().isoformat()} scoring {request.id} ({request.model} @ {request.sha})\n")
         log.flush()
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                check_unchanged(request)
                 result = Path(score_request(request, out_root))
             log.write(f"{utcnow().isoformat()} finished: {result}\n")
             return Outcome(result=result)
@@ -294,6 +387,8 @@ def execute(request: Request, out_root: Path, score_request: ScoreRequest, log_f
             return Outcome(error=one_line(exc))
         finally:
             root_logger.removeHandler(handler)
+            if relay is not None:
+                stage_logger.removeHandler(relay)
 
 
 def relative_result(result: Path, root: Path) -> str:

@@ -18,7 +18,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from truthstab.errors import SubmissionError
+from truthstab.models.registry import resolve_alias
 from truthstab.submissions import names
+from truthstab.submissions.modes import file_mode
 
 SCHEMA_VERSION = 1
 
@@ -52,12 +54,16 @@ class Request(BaseModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     id: str
-    model: str = Field(description="Hub id 'org/name', or the absolute path of a local model directory")
-    source: Literal["hub", "local"]
+    model: str = Field(
+        description="Hub id 'org/name', the absolute path of a local model directory, or a packaged alias"
+    )
+    source: Literal["hub", "local", "package"]
     org: str
     name: str
     revision: str = Field(description="the revision as submitted (branch, tag or sha)")
-    sha: str = Field(description="the resolved commit sha (hub) or content sha-256 (local directory)")
+    sha: str = Field(
+        description="the resolved commit sha (hub), content sha-256 (local directory) or weights sha (package)"
+    )
     dtype: str
     chat_template: str = "auto"
     params: int = Field(ge=0, description="parameter count, from the safetensors headers")
@@ -70,6 +76,11 @@ class Request(BaseModel):
     heartbeat_at: datetime | None = None
     worker_id: str | None = None
     claim: str | None = Field(None, description="token of the current claim; only its holder may update")
+    lease_s: float | None = Field(
+        None,
+        gt=0,
+        description="seconds the current claim stays valid without a heartbeat, chosen by its worker",
+    )
     attempts: int = Field(0, ge=0)
     error: str | None = None
     log_path: str | None = Field(
@@ -127,6 +138,12 @@ class Request(BaseModel):
             raise SubmissionError(f"request {self.id}: model {self.model!r} does not match org/name")
         if self.source == "local" and not Path(self.model).is_absolute():
             raise SubmissionError(f"request {self.id}: a local model must be an absolute path")
+        if self.source == "package":
+            info = resolve_alias(self.model)
+            if info is None or info.source != "package" or info.hf_id != f"{self.org}/{self.name}":
+                raise SubmissionError(
+                    f"request {self.id}: {self.model!r} is not the packaged model {self.org}/{self.name}"
+                )
         return self
 
     @property
@@ -170,6 +187,7 @@ def read_request(path: Path) -> Request:
 def _write_temp(path: Path, request: Request) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, file_mode())  # mkstemp makes it 0600: the board's builder may be another user
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(request.model_dump_json(indent=2) + "\n")
         handle.flush()

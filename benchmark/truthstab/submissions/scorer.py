@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from truthstab.errors import SubmissionError
+from truthstab.submissions.modes import apply_umask
+from truthstab.submissions.queue import STAGE_LOGGER
 from truthstab.submissions.requests import Request
 
 #: ScoreConfig fields the request decides; an evaluator's overrides may not change them.
@@ -34,4 +37,13 @@ def default_score_request(request: Request, out_root: Path, **overrides: Any) ->
         trust_remote_code=request.custom_code,
         **overrides,
     )
-    return Path(score(config, progress=False).result_path)
+    output = score(config, progress=False, echo=logging.getLogger(STAGE_LOGGER).info)
+    # scoring writes its run folder through mkdtemp/mkstemp (0700/0600): give it the umask's modes
+    apply_umask(output.run_dir)
+    # The queue checked the sha before scoring; the loader hashes again, so a swap in between shows here.
+    if output.result.model.revision_sha != request.sha:
+        raise SubmissionError(
+            f"model {request.model} changed while it was being scored (it loaded as sha "
+            f"{output.result.model.revision_sha[:12]}, submitted as {request.sha[:12]}); submit it again"
+        )
+    return Path(output.result_path)

