@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from leaderboard_results import DOMAINS, make_result, paired_draws, save, tiny_png
+from leaderboard_results import DOMAINS, make_result, paired_draws, releases, save, tiny_png
 from truthstab.leaderboard import LeaderboardError
 from truthstab.leaderboard.build import Score, build_leaderboard, hub_url, rank_groups, significantly_better
 
@@ -127,7 +127,7 @@ def test_dataset_versions_and_protocols_get_separate_boards(tmp_path):
     save(tmp_path, make_result("org/a", 10, dataset_version="1.1.0", sha="b" * 40))
     save(tmp_path, make_result("org/a", 50, mode="faithful", sha="c" * 40))
     save(tmp_path, make_result("org/b", 95, dataset_version="1.10.0", sha="e" * 40))
-    lb = build_leaderboard(tmp_path)
+    lb = build_leaderboard(tmp_path, releases("1.0.0", "1.1.0", "1.10.0"))
     # Newest release first (1.10.0 > 1.1.0 numerically), then the fixed mode before faithful.
     assert [b.id for b in lb.boards] == [
         "truthstab-1.10.0/fixed",
@@ -286,3 +286,42 @@ def test_report_card_is_read_from_beside_the_result(tmp_path):
     (path.parent / "report.md").write_text("# Report\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
     row = build_leaderboard(tmp_path).boards[0].rows[0]
     assert row.report_card.startswith("# Report")
+
+
+# ------------------------------------------------------------------------------ known releases only
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"dataset_name": "<img src=x onerror=alert(1)>"}, "is not a known release"),
+        ({"dataset_name": "aaa-first"}, "is not a known release"),
+        ({"dataset_version": "9.9.9"}, "is not a known release"),
+        ({"dataset_sha": "d" * 64}, "modified copy"),
+        ({"release_domains": ("cities", "astrology")}, "has cities, definitions, medicine"),
+        ({"domain_truth": {"cities": 99, "astrology": 99}}, "does not have"),
+    ],
+)
+def test_results_off_a_known_release_are_refused_with_a_reason(tmp_path, changes, reason):
+    save(tmp_path, make_result("org/honest", 50))
+    forged = save(tmp_path, make_result("org/forged", 99, sha="f" * 40, **changes))
+    lb = build_leaderboard(tmp_path)
+    # The forged result makes no board of its own and is not ranked anywhere.
+    assert [b.id for b in lb.boards] == ["truthstab-1.0.0/fixed"]
+    assert [r.model_id for r in lb.boards[0].rows] == ["org/honest"]
+    assert [s.path for s in lb.skipped] == [str(forged)]
+    assert lb.skipped[0].reason.startswith("not ranked: ") and reason in lb.skipped[0].reason
+    assert "<img" not in lb.skipped[0].reason or "'<img" in lb.skipped[0].reason  # quoted, never bare
+
+
+def test_default_board_is_the_newest_full_fixed_release(tmp_path):
+    # Quick runs, the faithful mode and an older release are all present; a newer release is scored
+    # only in a quick run. The first (default) board is the newest release scored in full, fixed.
+    save(tmp_path, make_result("org/a", 50, dataset_version="1.0.0"))
+    save(tmp_path, make_result("org/a", 50, dataset_version="1.1.0", sha="b" * 40))
+    save(tmp_path, make_result("org/a", 50, dataset_version="1.1.0", sha="c" * 40, mode="faithful"))
+    save(tmp_path, make_result("org/a", 50, dataset_version="2.0.0", sha="e" * 40, max_per_kind=5))
+    lb = build_leaderboard(tmp_path, releases("1.0.0", "1.1.0", "2.0.0"))
+    assert lb.boards[0].id == "truthstab-1.1.0/fixed"
+    assert lb.board(None).id == "truthstab-1.1.0/fixed"
+    assert lb.boards[-1].id == "truthstab-2.0.0/fixed/max5"

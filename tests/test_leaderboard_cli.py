@@ -20,7 +20,12 @@ from truthstab.leaderboard.serve import make_server, url_of
 def built(tmp_path):
     results = tmp_path / "results"
     save(results, make_result("org/strong", 90, n_parameters=2_000_000_000, is_instruct=False))
-    save(results, make_result("org/weak", 50, sha="b" * 40, domain_truth={"cities": 20, "medicine": 80}))
+    save(
+        results,
+        make_result(
+            "org/weak", 50, sha="b" * 40, domain_truth={"cities": 20, "definitions": 50, "medicine": 80}
+        ),
+    )
     bad = results / "org__bad" / "x"
     bad.mkdir(parents=True)
     (bad / "result.json").write_text("{oops")
@@ -59,9 +64,11 @@ def test_show_ranks_and_switches_domain(built):
     rows = json.loads(res.output)
     assert [r["model_id"] for r in rows] == ["org/strong", "org/weak"]
     assert rows[1]["domains"]["cities"]["rank_group"] == 2
-    # The weak model was not scored on definitions: that domain's board lists the strong one only.
-    res = runner.invoke(main, ["leaderboard", "show", "--dir", str(out), "--domain", "definitions", "--json"])
-    assert [r["model_id"] for r in json.loads(res.output)] == ["org/strong"]
+    # Each domain's view shows that domain's scores (the weak model: 80 on medicine).
+    res = runner.invoke(main, ["leaderboard", "show", "--dir", str(out), "--domain", "medicine", "--json"])
+    rows = json.loads(res.output)
+    assert [r["model_id"] for r in rows] == ["org/strong", "org/weak"]
+    assert rows[1]["domains"]["medicine"]["scores"]["truth_stability"]["value"] == 80
     res = runner.invoke(main, ["leaderboard", "show", "--dir", str(out), "--domain", "cities"])
     assert "cities 12" in res.output and "20.0 [18.0, 22.0]" in res.output
 

@@ -62,9 +62,16 @@ def board(tmp_path_factory):
         f"truthstab report card\n=====================\nmodel      {EVIL}\n\n"
         "headline   value\n---------  -----\ntruth      50.0 [47.0, 53.0]\n</script><script>alert(3)</script>\n"
     )
-    save(results, make_result(BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "medicine": 10}))
+    save(
+        results,
+        make_result(
+            BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "definitions": 10, "medicine": 10}
+        ),
+    )
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
     save(results, make_result("org/quick", 40, 3, sha="2" * 40, max_per_kind=60))
+    # A forged result on an invented release: refused by the build, so it never makes a board of its own.
+    save(results, make_result("org/forged", 99, 1, sha="9" * 40, dataset_name=EVIL))
     out = root / "leaderboard"
     write_leaderboard(build_leaderboard(results), out)
     return out
@@ -185,7 +192,7 @@ def test_filters(page):
     assert p.text_content("#rows tr:first-child td.c-truth_stability").startswith("95.0")
     assert "cities 12" in p.text_content("#rows tr:first-child td.c-layers")
     p.select_option("#domain", "definitions")
-    assert BREAKOUT not in page.models()  # not scored on definitions
+    assert page.models()[-1] == BREAKOUT  # 10 on definitions: last
 
 
 def test_board_switcher(page):

@@ -1,5 +1,11 @@
 """Collect result files, keep the newest per (model, revision sha, dtype), split them into boards, rank.
 
+Verification. Only a result scored on a known release is ranked: its dataset name, version, sha256 and
+domains must match a release the registry (:mod:`truthstab.data.registry`) finds, and every domain it
+scored must be one of that release's. Any other result (an invented release name, a modified copy of a
+release, made-up domains) is refused and listed in ``Leaderboard.skipped`` with the reason, so a crafted
+file can neither create a board nor become the board a visitor sees first.
+
 Boards. Results on different dataset releases or protocol modes are never ranked together: there is one
 board per (dataset name, dataset version, protocol mode). A run on part of a release (``--max-per-kind``,
 ``--domains``) scores other statements, so it gets a board of its own too (id suffix ``/max<N>`` and/or
@@ -232,6 +238,76 @@ def keep_newest(loaded: list[_Loaded]) -> tuple[list[_Loaded], list[Replaced]]:
             replaced.append(Replaced(path=str(best[key].path), replaced_by=str(item.path)))
         best[key] = item
     return list(best.values()), replaced
+
+
+# ---------------------------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class KnownRelease:
+    """The identity of a release a result must match to be ranked."""
+
+    name: str
+    version: str
+    sha256: str
+    domains: tuple[str, ...]
+
+
+def known_releases() -> list[KnownRelease]:
+    """Every release the dataset registry finds (broken release folders are left out)."""
+    from truthstab.data.registry import scan_releases
+
+    releases, _broken = scan_releases()
+    return [KnownRelease(r.name, r.version, r.sha256, tuple(r.domains)) for r in releases]
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """An untrusted string quoted and bounded, for a refusal reason."""
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+def release_problem(result: Result, releases: list[KnownRelease]) -> str | None:
+    """Why ``result`` cannot be ranked against ``releases`` (None when it matches a known release)."""
+    d = result.dataset
+    same = [k for k in releases if k.name == d.name and k.version == d.version]
+    if not same:
+        known = ", ".join(f"{k.name}@{k.version}" for k in releases) or "none"
+        return (
+            f"not ranked: dataset {_shown(d.name)} version {_shown(d.version)} is not a known release "
+            f"(known: {known}); score the model on a release `truthstab datasets list` shows"
+        )
+    release = same[0]
+    ref = f"{release.name}@{release.version}"
+    if d.sha256 != release.sha256:
+        return (
+            f"not ranked: dataset sha256 {_shown(d.sha256, 16)} differs from release {ref} "
+            f"({release.sha256[:16]}...): it was scored on a modified copy; rescore on the published release"
+        )
+    if sorted(d.domains) != sorted(release.domains):
+        return (
+            f"not ranked: the result lists the domains {_shown(', '.join(sorted(d.domains)))} but release "
+            f"{ref} has {', '.join(sorted(release.domains))}"
+        )
+    scored = set(result.protocol.options.get("domains") or []) | set(result.headline.per_domain)
+    unknown = sorted(scored - set(release.domains))
+    if unknown:
+        return f"not ranked: scores domains {_shown(', '.join(unknown))} that release {ref} does not have"
+    return None
+
+
+def verify_results(
+    loaded: list[_Loaded], releases: list[KnownRelease]
+) -> tuple[list[_Loaded], list[Skipped]]:
+    """Split loaded results into those on a known release and the refused ones (with the reason)."""
+    ok: list[_Loaded] = []
+    refused: list[Skipped] = []
+    for item in loaded:
+        problem = release_problem(item.result, releases)
+        if problem:
+            refused.append(Skipped(path=str(item.path), reason=problem))
+        else:
+            ok.append(item)
+    return ok, refused
 
 
 # ------------------------------------------------------------------------------------------------- rank
@@ -505,26 +581,37 @@ def _make_board(items: list[_Loaded]) -> Board:
     )
 
 
-def build_leaderboard(results_dir: str | Path) -> Leaderboard:
+def sort_boards(boards: list[Board]) -> None:
+    """Whole-release boards first, then the fixed protocol, then the newest release, then by name.
+
+    So the first board, the one a visitor sees by default, is the newest release scored in full with
+    the fixed protocol whenever such a board exists. Stable sorts, least significant key first."""
+    boards.sort(key=lambda b: (b.protocol_mode, b.subset))
+    boards.sort(key=lambda b: b.dataset_name)
+    boards.sort(key=lambda b: _version_key(b.dataset_version), reverse=True)
+    boards.sort(key=lambda b: (bool(b.subset), b.protocol_mode != "fixed"))
+
+
+def build_leaderboard(results_dir: str | Path, releases: list[KnownRelease] | None = None) -> Leaderboard:
     """Read every result file under ``results_dir`` and return the ranked boards.
 
-    Malformed or schema-incompatible files never stop the build: they are listed in ``skipped`` with
-    their path and the reason."""
+    Only results on one of ``releases`` (default: every release the dataset registry finds) are ranked.
+    Malformed, schema-incompatible and unverified files never stop the build: they are listed in
+    ``skipped`` with their path and the reason."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise LeaderboardError(
             f"results folder {results_dir} does not exist; pass --results DIR (where `truthstab score` wrote)"
         )
     loaded, skipped = load_results(results_dir)
+    loaded, refused = verify_results(loaded, known_releases() if releases is None else releases)
+    skipped += refused
     kept, replaced = keep_newest(loaded)
     by_board: dict[str, list[_Loaded]] = {}
     for item in kept:
         by_board.setdefault(_board_id(item.result), []).append(item)
     boards = [_make_board(items) for items in by_board.values()]
-    # Dataset name A-Z, newest version first, whole-release boards first, then "fixed" before "faithful".
-    boards.sort(key=lambda b: (bool(b.subset), b.protocol_mode != "fixed", b.protocol_mode, b.subset))
-    boards.sort(key=lambda b: _version_key(b.dataset_version), reverse=True)
-    boards.sort(key=lambda b: b.dataset_name)
+    sort_boards(boards)
     newest = max((_when(i.result) for i in kept), default=None)
     return Leaderboard(
         built_from=newest.isoformat() if newest else None,

@@ -359,7 +359,7 @@
       legend.appendChild(el("dd", col.help));
     }
     $("footer").textContent = "Built from results up to " + (DATA.built_from || "—") + " · leaderboard format "
-      + DATA.format_version + (DATA.n_skipped ? " · " + DATA.n_skipped + " result file(s) skipped as malformed (see leaderboard.json)" : "");
+      + DATA.format_version + (DATA.n_skipped ? " · " + DATA.n_skipped + " result file(s) not ranked: malformed, or not scored on a known release (reasons in leaderboard.json)" : "");
     if (!DATA.boards.length) {
       $("board-info").textContent = "No scored models yet.";
       $("empty").hidden = false;
