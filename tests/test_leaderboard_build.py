@@ -108,18 +108,30 @@ def test_rows_sorted_by_group_then_score(tmp_path):
 def test_newest_result_replaces_older_for_same_model_sha_dtype(tmp_path):
     old = make_result("org/m", 50, created_at=datetime(2026, 1, 1, tzinfo=UTC))
     new = make_result("org/m", 70, created_at=datetime(2026, 2, 1, tzinfo=UTC))
-    other_dtype = make_result("org/m", 60, dtype="bfloat16", created_at=datetime(2025, 1, 1, tzinfo=UTC))
-    other_sha = make_result("org/m", 40, sha="f" * 40, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     p_old = save(tmp_path, old, "result-old.json")
     p_new = save(tmp_path, new, "result-new.json")
-    save(tmp_path, other_dtype)
-    save(tmp_path, other_sha)
     lb = build_leaderboard(tmp_path)
-    rows = lb.boards[0].rows
-    assert len(rows) == 3
-    got = {(r.revision_sha[:1], r.dtype): r.scores["truth_stability"].value for r in rows}
-    assert got == {("a", "float32"): 70, ("a", "bfloat16"): 60, ("f", "float32"): 40}
+    assert [r.scores["truth_stability"].value for r in lb.boards[0].rows] == [70]
     assert [(x.path, x.replaced_by) for x in lb.replaced] == [(str(p_old), str(p_new))]
+
+
+def test_one_ranked_row_per_model_the_others_listed_as_alternatives(tmp_path):
+    # The same model in bfloat16 (newer, better score) and float32, and at another revision (newest):
+    # one ranked row, the float32 run (closest to the weights), the other two listed beside it.
+    save(tmp_path, make_result("org/m", 60, created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    save(tmp_path, make_result("org/m", 90, dtype="bfloat16", created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    save(tmp_path, make_result("org/m", 40, sha="f" * 40, created_at=datetime(2026, 2, 1, tzinfo=UTC)))
+    save(tmp_path, make_result("org/other", 50, sha="b" * 40))
+    rows = build_leaderboard(tmp_path).boards[0].rows
+    assert sorted(r.model_id for r in rows) == ["org/m", "org/other"]
+    m = next(r for r in rows if r.model_id == "org/m")
+    # float32 first; of the two float32 runs the newer revision (f...) wins.
+    assert (m.dtype, m.revision_sha[:1], m.scores["truth_stability"].value) == ("float32", "f", 40)
+    assert [(a.dtype, a.revision_sha[:1], a.truth_stability.value) for a in m.alternatives] == [
+        ("float32", "a", 60),
+        ("bfloat16", "a", 90),
+    ]
+    assert all(a.source.endswith("result.json") for a in m.alternatives)
 
 
 def test_dataset_versions_and_protocols_get_separate_boards(tmp_path):

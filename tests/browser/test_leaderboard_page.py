@@ -70,6 +70,8 @@ def board(tmp_path_factory):
     )
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
     save(results, make_result("org/quick", 40, 3, sha="2" * 40, max_per_kind=60))
+    # The same model in bfloat16 (a higher score): one row per model, this run listed in its details.
+    save(results, make_result("org/alpha", 97, 1, dtype="bfloat16"))
     # A forged result on an invented release: refused by the build, so it never makes a board of its own.
     save(results, make_result("org/forged", 99, 1, sha="9" * 40, dataset_name=EVIL))
     out = root / "leaderboard"
@@ -233,6 +235,18 @@ def test_detail_view_and_hostile_names_stay_text(page):
     p.click("#detail-close")
     assert not p.is_visible("#detail")
     p.wait_for_timeout(200)  # give any injected handler the chance to fire (the fixture checks dialogs)
+
+
+def test_one_row_per_model_other_dtype_in_details(page):
+    p = page.page
+    assert page.models().count("org/alpha") == 1
+    assert p.text_content("#rows tr:first-child td.c-dtype") == "float32"
+    p.locator("#rows tr:first-child button.open").click()
+    alt = p.locator("#detail-body .alternatives tbody tr")
+    assert alt.count() == 1
+    assert alt.locator("td").first.text_content() == "bfloat16"
+    assert alt.locator("td").nth(2).text_content().startswith("97.0")
+    p.click("#detail-close")
 
 
 def test_served_from_localhost(browser, server):

@@ -11,8 +11,12 @@ board per (dataset name, dataset version, protocol mode). A run on part of a rel
 ``--domains``) scores other statements, so it gets a board of its own too (id suffix ``/max<N>`` and/or
 ``/<domain>+<domain>``), with a note saying so.
 
-Rows. One row per (model id, resolved revision sha, dtype) on a board; a newer result (``created_at``)
-for the same row replaces the older one, and the replaced file is listed in ``Leaderboard.replaced``.
+Rows. One row per model id on a board. A newer result (``created_at``) for the same (model id, revision
+sha, dtype) replaces the older one, and the replaced file is listed in ``Leaderboard.replaced``. When a
+model was scored more than once on a board (another dtype or revision), the run with the best provenance
+is ranked: float32 before bfloat16 before float16 (the run closest to the model's own weights), then the
+newest; the other runs are kept on the row as ``alternatives`` (shown in the detail view, never ranked),
+so one model never takes two places in the ranking.
 
 Rank groups. A model's rank group is 1 + the number of models on its board that are *significantly
 better* than it (the rule Chatbot Arena uses): models that nothing beats share group 1, and a model is
@@ -91,8 +95,18 @@ class DomainEntry(_Out):
     scores: dict[str, Score]
 
 
+class Alternative(_Out):
+    """Another run of a row's model on the same board: listed beside the row, not ranked."""
+
+    revision_sha: str
+    dtype: str
+    created_at: str
+    truth_stability: Score
+    source: str = Field(description="the result file, relative to the results folder")
+
+
 class Row(_Out):
-    """One (model, revision sha, dtype) on a board."""
+    """One model on a board: its best-provenance run (see the module docstring)."""
 
     rank_group: int | None = None
     model_id: str
@@ -119,6 +133,9 @@ class Row(_Out):
     source: str = Field(description="the result file, relative to the results folder")
     report_card: str | None = None
     figures: list[str] = Field(default_factory=list, description="figure files, relative to the board")
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="the model's other runs on this board (other dtype or revision)"
+    )
     # Kept out of leaderboard.json: only the build needs them.
     draws: list[float] | None = Field(default=None, exclude=True)
     figure_sources: list[str] = Field(default_factory=list, exclude=True)
@@ -238,6 +255,39 @@ def keep_newest(loaded: list[_Loaded]) -> tuple[list[_Loaded], list[Replaced]]:
             replaced.append(Replaced(path=str(best[key].path), replaced_by=str(item.path)))
         best[key] = item
     return list(best.values()), replaced
+
+
+#: Precision rank of a dtype for choosing a model's ranked run: lower is closer to the trained weights.
+DTYPE_PREFERENCE = {"float32": 0, "bfloat16": 1, "float16": 2}
+
+
+def provenance_key(item: _Loaded) -> tuple:
+    """Sort key of a model's runs on one board, best first: the widest dtype, then the newest."""
+    r = item.result
+    return (DTYPE_PREFERENCE.get(r.model.dtype, len(DTYPE_PREFERENCE)), -_when(r).timestamp(), item.rel)
+
+
+def one_run_per_model(kept: list[_Loaded]) -> list[tuple[_Loaded, list[_Loaded]]]:
+    """Group runs by (board, model id): (the best-provenance run, the others best first)."""
+    groups: dict[tuple[str, str], list[_Loaded]] = {}
+    for item in kept:
+        groups.setdefault((_board_id(item.result), item.result.model.id), []).append(item)
+    chosen = []
+    for runs in groups.values():
+        runs.sort(key=provenance_key)
+        chosen.append((runs[0], runs[1:]))
+    return chosen
+
+
+def _alternative(item: _Loaded) -> Alternative:
+    r = item.result
+    return Alternative(
+        revision_sha=r.model.revision_sha,
+        dtype=r.model.dtype,
+        created_at=_when(r).isoformat(),
+        truth_stability=_score(r.headline.truth_stability),
+        source=item.rel,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- verify
@@ -502,8 +552,8 @@ def _report_card(item: _Loaded) -> str | None:
     return text
 
 
-def make_row(item: _Loaded) -> Row:
-    """The board row of one loaded result."""
+def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
+    """The board row of one loaded result; ``others`` are the model's other runs on the board."""
     r = item.result
     m = r.model
     h = r.headline
@@ -544,6 +594,7 @@ def make_row(item: _Loaded) -> Row:
         source=item.rel,
         report_card=_report_card(item),
         figures=targets,
+        alternatives=[_alternative(o) for o in others or []],
         draws=[float(x) for x in draws] if draws else None,
         figure_sources=sources,
     )
@@ -554,10 +605,10 @@ def _version_key(version: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
-def _make_board(items: list[_Loaded]) -> Board:
-    first = items[0].result
-    rows = [make_row(item) for item in items]
-    n_boot = [item.result.protocol.n_bootstrap for item in items]
+def _make_board(runs: list[tuple[_Loaded, list[_Loaded]]]) -> Board:
+    first = runs[0][0].result
+    rows = [make_row(item, others) for item, others in runs]
+    n_boot = [item.result.protocol.n_bootstrap for item, _ in runs]
     tie_method = _rank_board(rows, n_boot)
     shas = sorted({r.dataset_sha256 for r in rows})
     notes = [n for n in [_subset_note(first)] if n]
@@ -607,9 +658,9 @@ def build_leaderboard(results_dir: str | Path, releases: list[KnownRelease] | No
     loaded, refused = verify_results(loaded, known_releases() if releases is None else releases)
     skipped += refused
     kept, replaced = keep_newest(loaded)
-    by_board: dict[str, list[_Loaded]] = {}
-    for item in kept:
-        by_board.setdefault(_board_id(item.result), []).append(item)
+    by_board: dict[str, list[tuple[_Loaded, list[_Loaded]]]] = {}
+    for best, others in one_run_per_model(kept):
+        by_board.setdefault(_board_id(best.result), []).append((best, others))
     boards = [_make_board(items) for items in by_board.values()]
     sort_boards(boards)
     newest = max((_when(i.result) for i in kept), default=None)

@@ -35,7 +35,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("model", "Model", "The scored model; linked to its Hugging Face Hub page when it is a Hub id."),
     ("revision", "Revision", "The resolved commit sha of the weights that were scored (first 8 characters)."),
     ("n_parameters", "Params", "Number of parameters."),
-    ("dtype", "dtype", "The data type the model ran in."),
+    (
+        "dtype",
+        "dtype",
+        "The data type of the ranked run. A model scored more than once on a board takes one row: its "
+        "float32 run before bfloat16 before float16, then the newest; the others are listed in its details.",
+    ),
     (
         "model_kind",
         "Type",
@@ -280,6 +285,7 @@ def to_csv(lb: Leaderboard) -> str:
         header += [f"{d}_truth_stability_ci_high", f"{d}_layer"]
     header += ["dataset_name", "dataset_version", "dataset_sha256", "protocol_mode", "primary_probe"]
     header += ["harness_version", "harness_git_hash", "seed", "created_at", "warnings", "source"]
+    header += ["other_runs"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -304,6 +310,7 @@ def to_csv(lb: Leaderboard) -> str:
             ]
             line += [_csv_text(r.primary_probe), _csv_text(r.harness_version), r.harness_git_hash, r.seed]
             line += [r.created_at, _csv_text(" | ".join(r.warnings)), _csv_text(r.source)]
+            line += [_csv_text(" | ".join(f"{a.dtype} {a.revision_sha[:8]} {a.source}" for a in r.alternatives))]
             writer.writerow(["" if v is None else v for v in line])
     return buf.getvalue()
 

@@ -248,6 +248,29 @@
     return wrap;
   }
 
+  // The model's other runs on this board (another dtype or revision): listed, never ranked.
+  function alternativesTable(row) {
+    const wrap = el("div", null, "small-table alternatives");
+    wrap.appendChild(el("h3", "Other runs of this model (not ranked; the row shows the best-provenance run)"));
+    const t = el("table");
+    const head = el("tr");
+    for (const h of ["dtype", "Revision", "Truth stability", "Scored", "Result file"]) head.appendChild(el("th", h));
+    t.appendChild(el("thead")).appendChild(head);
+    const body = el("tbody");
+    for (const a of row.alternatives) {
+      const tr = el("tr");
+      tr.appendChild(el("td", a.dtype));
+      tr.appendChild(el("td", a.revision_sha.slice(0, 8), "mono"));
+      tr.appendChild(scoreCell(a.truth_stability, "truth_stability"));
+      tr.appendChild(el("td", a.created_at.slice(0, 10)));
+      tr.appendChild(el("td", a.source));
+      body.appendChild(tr);
+    }
+    t.appendChild(body);
+    wrap.appendChild(t);
+    return wrap;
+  }
+
   // Figure paths come from the build as figures/<safe>/<safe>/<safe>/<file>.png; refuse anything else.
   const FIGURE = /^figures\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\.png$/;
 
@@ -281,6 +304,7 @@
     }
     body.appendChild(el("h3", "Scores by domain"));
     body.appendChild(domainTable(row));
+    if (row.alternatives.length) body.appendChild(alternativesTable(row));
     const figs = row.figures.filter((f) => FIGURE.test(f));
     if (figs.length) {
       body.appendChild(el("h3", "Figures"));
