@@ -132,3 +132,26 @@ def test_serve_refuses_a_folder_without_a_board(tmp_path):
         make_server(tmp_path, 70000)
     res = CliRunner().invoke(main, ["leaderboard", "serve", "--dir", str(tmp_path / "none")])
     assert res.exit_code == 2 and "holds no index.html" in res.output
+
+
+def test_build_ends_with_the_skipped_count_and_strict_fails(tmp_path):
+    results = tmp_path / "results"
+    save(results, make_result("org/ok", 70))
+    save(results, make_result("org/forged", 99, sha="f" * 40, dataset_name="other"))
+    (results / "junk").mkdir()
+    (results / "junk" / "result.json").write_text("{oops")
+    args = ["leaderboard", "build", "--results", str(results), "--out", str(tmp_path / "lb")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    last = res.stderr.strip().splitlines()[-1]
+    assert last == "skipped 2 result file(s): 1 not on a known release, 1 unreadable or invalid"
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code != 0
+    assert "--strict: 2 result file(s) skipped" in strict.stderr and "Traceback" not in strict.output
+    assert (tmp_path / "lb" / "index.html").is_file()  # the board is written either way
+    clean = tmp_path / "clean"
+    save(clean, make_result("org/ok", 70))
+    ok = CliRunner().invoke(
+        main, ["leaderboard", "build", "--results", str(clean), "--out", str(tmp_path / "o"), "--strict"]
+    )
+    assert ok.exit_code == 0 and "skipped 0 result files" in ok.output
