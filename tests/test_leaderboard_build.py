@@ -168,8 +168,10 @@ def test_runs_on_part_of_a_release_get_their_own_board(tmp_path):
     assert lb.boards[0].id == "truthstab-1.0.0/fixed"  # the whole-release board comes first
     quick = next(b for b in lb.boards if b.subset == ["max60"])
     assert quick.notes == [
-        "scored on part of the release: at most 60 statements per domain, kind and split (a quick run)"
+        "Smoke test, scored on part of the release: at most 60 statements per domain, kind and split. "
+        "Intervals are wider than a full run's; rank models on the full board"
     ]
+    assert quick.smoke_test and not lb.boards[0].smoke_test
 
 
 def test_per_domain_rank_groups(tmp_path):

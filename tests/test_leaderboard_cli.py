@@ -155,3 +155,14 @@ def test_build_ends_with_the_skipped_count_and_strict_fails(tmp_path):
         main, ["leaderboard", "build", "--results", str(clean), "--out", str(tmp_path / "o"), "--strict"]
     )
     assert ok.exit_code == 0 and "skipped 0 result files" in ok.output
+
+
+def test_show_labels_a_smoke_test_board(tmp_path):
+    results = tmp_path / "results"
+    save(results, make_result("org/quick", 70, max_per_kind=60))
+    out = tmp_path / "lb"
+    CliRunner().invoke(main, ["leaderboard", "build", "--results", str(results), "--out", str(out)])
+    shown = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out)])
+    assert "SMOKE TEST, wider intervals" in shown.output.splitlines()[0]
+    rows = json.loads(CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out), "--json"]).output)
+    assert rows[0]["smoke_test"] is True and rows[0]["board"] == "truthstab-1.0.0/fixed/max60"

@@ -203,11 +203,14 @@ def test_board_switcher(page):
     assert labels == [
         "truthstab 1.0.0 · fixed (5)",
         "truthstab 1.0.0 · faithful (1)",
-        "truthstab 1.0.0 · fixed · max 60 per kind (1)",
+        "truthstab 1.0.0 · fixed · max 60 per kind · smoke test (1)",
     ]
+    assert not p.is_visible("#smoke")
     p.select_option("#board", "1")
     assert page.models() == ["org/faithful-only"]
     assert "protocol faithful" in p.text_content("#board-info")
+    p.select_option("#board", "2")
+    assert p.is_visible("#smoke") and "wider" in p.text_content("#smoke")
 
 
 def test_detail_view_and_hostile_names_stay_text(page):

@@ -106,7 +106,9 @@ def show_cmd(out_dir: str, board_id: str | None, domain: str | None, sort: str, 
     board = read_leaderboard(out_dir).board(board_id)
     if as_json:
         rows = sorted_rows(board, sort, domain)
-        click.echo(json.dumps([r.model_dump(mode="json", exclude={"report_card"}) for r in rows], indent=1))
+        label = {"board": board.id, "smoke_test": board.smoke_test}  # a quick run is marked on every row
+        dumped = [{**r.model_dump(mode="json", exclude={"report_card"}), **label} for r in rows]
+        click.echo(json.dumps(dumped, indent=1))
         return
     click.echo(terminal_table(board, domain, sort))
 

@@ -83,8 +83,14 @@ def show_command(path: Path, as_json: bool) -> None:
 @results_group.command("compare")
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
-def compare_command(a: Path, b: Path) -> None:
-    """Put two results side by side: differences and whether their CIs overlap."""
-    from truthstab.report import compare
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison and its warnings as JSON.")
+def compare_command(a: Path, b: Path, as_json: bool) -> None:
+    """Put two results side by side: differences, whether their CIs overlap, and warnings when they
+    were scored on different samples, releases or protocols."""
+    from truthstab.report import compare, compare_data
 
-    click.echo(compare(read_result(a), read_result(b)), nl=False)
+    ra, rb = read_result(a), read_result(b)
+    if as_json:
+        click.echo(json.dumps(compare_data(ra, rb), indent=1))
+    else:
+        click.echo(compare(ra, rb), nl=False)

@@ -149,6 +149,9 @@ class Board(_Out):
     dataset_version: str
     protocol_mode: str
     subset: list[str] = Field(default_factory=list, description="empty, or the part of the release scored")
+    smoke_test: bool = Field(
+        default=False, description="a quick run on a sample of the release: wider intervals, not the ranking"
+    )
     dataset_sha256: list[str]
     harness_versions: list[str]
     domains: list[str]
@@ -471,19 +474,26 @@ def _board_id(result: Result) -> str:
 
 
 def _subset_note(result: Result) -> str | None:
-    cap = result.protocol.options.get("max_per_kind")
-    fraction = result.protocol.options.get("sample_fraction")
+    """The board note of a run on part of the release; a sampled run is labelled a smoke test."""
+    from truthstab.report import sample_description
+
     scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
-    notes = []
-    if fraction:
-        notes.append(
-            f"a seeded {100 * float(fraction):g} % sample of each domain, kind and split (a quick run)"
-        )
-    if cap:
-        notes.append(f"at most {int(cap)} statements per domain, kind and split (a quick run)")
+    sample = sample_description(result)
+    notes = [sample] if sample else []
     if scored and scored != sorted(result.dataset.domains):
         notes.append(f"only the domains {', '.join(scored)}")
-    return ("scored on part of the release: " + "; ".join(notes)) if notes else None
+    if not notes:
+        return None
+    text = "scored on part of the release: " + "; ".join(notes)
+    if sample:
+        text = f"Smoke test, {text}. Intervals are wider than a full run's; rank models on the full board"
+    return text
+
+
+def is_smoke_test(result: Result) -> bool:
+    """Whether a run scored a sample of its release (``--sample-fraction`` or ``--max-per-kind``)."""
+    options = result.protocol.options
+    return bool(options.get("sample_fraction") or options.get("max_per_kind"))
 
 
 def _score(est) -> Score:
@@ -623,6 +633,7 @@ def _make_board(runs: list[tuple[_Loaded, list[_Loaded]]]) -> Board:
         dataset_version=first.dataset.version,
         protocol_mode=first.protocol.mode,
         subset=_subset(first),
+        smoke_test=is_smoke_test(first),
         dataset_sha256=shas,
         harness_versions=sorted({r.harness_version for r in rows}, key=_version_key),
         domains=sorted({d for r in rows for d in r.domains}),

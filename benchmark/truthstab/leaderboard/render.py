@@ -226,8 +226,10 @@ def subset_label(part: str) -> str:
 
 
 def board_title(board: Board) -> str:
+    """``truthstab 1.0.0, protocol fixed`` plus the part of the release and a smoke-test label."""
     subset = f" ({', '.join(subset_label(p) for p in board.subset)})" if board.subset else ""
-    return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}{subset}"
+    smoke = " - SMOKE TEST, wider intervals" if board.smoke_test else ""
+    return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}{subset}{smoke}"
 
 
 def terminal_table(board: Board, domain: str | None = None, sort: str = "rank") -> str:
@@ -276,7 +278,7 @@ def _csv_text(value: object) -> str:
 def to_csv(lb: Leaderboard) -> str:
     """leaderboard.csv: one line per (board, model, revision sha, dtype); scores with their CI bounds."""
     domains = sorted({d for b in lb.boards for d in b.domains})
-    header = ["board", "rank_group", "model_id", "model_alias", "hub_url", "revision_sha", "n_parameters"]
+    header = ["board", "run", "rank_group", "model_id", "model_alias", "hub_url", "revision_sha", "n_parameters"]
     header += ["dtype", "model_kind", "architecture"]
     for m in METRICS:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
@@ -291,7 +293,8 @@ def to_csv(lb: Leaderboard) -> str:
     writer.writerow(header)
     for b in lb.boards:
         for r in b.rows:
-            line: list[object] = [b.id, r.rank_group, _csv_text(r.model_id), _csv_text(r.model_alias)]
+            run = "smoke test (sample of the release)" if b.smoke_test else "full"
+            line: list[object] = [b.id, run, r.rank_group, _csv_text(r.model_id), _csv_text(r.model_alias)]
             line += [r.hub_url, _csv_text(r.revision_sha), r.n_parameters, _csv_text(r.dtype), r.model_kind]
             line += [_csv_text(r.architecture)]
             for m in METRICS:

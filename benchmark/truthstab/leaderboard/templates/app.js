@@ -193,6 +193,10 @@
       "protocol " + b.protocol_mode, "harness " + b.harness_versions.join(", "),
       "rank groups by " + b.tie_method];
     $("board-info").textContent = parts.join(" · ") + (b.notes.length ? " · " + b.notes.join(" ") : "");
+    // A quick run's board says so where the eye lands, not only in the small print.
+    $("smoke").hidden = !b.smoke_test;
+    $("smoke").textContent = b.smoke_test ? "Smoke test: these runs scored a sample of the release, so "
+      + "their intervals are wider than a full run's. Use the full-release board to compare models." : "";
   }
 
   function fillDomains() {
@@ -353,6 +357,7 @@
     DATA.boards.forEach((b, i) => {
       const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
         + b.subset.map((x) => " · " + subsetLabel(x)).join("")
+        + (b.smoke_test ? " · smoke test" : "")
         + " (" + b.rows.length + ")");
       o.value = String(i);
       sel.appendChild(o);
