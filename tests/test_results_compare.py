@@ -51,7 +51,14 @@ def test_compare_warns_on_other_samples_releases_and_protocols(tmp_path):
 
 def test_compare_json(tmp_path):
     data = json.loads(compare(tmp_path, make_result("org/a", 50), _quick("org/b", "b" * 40), "--json"))
-    assert [r["metric"] for r in data["rows"]][0] == "truth_stability"
+    assert [r["metric"] for r in data["rows"]] == [
+        "truth_stability",
+        "unfamiliar_stability",
+        "familiar_stability",
+        "familiarity_gap",
+        "noise_control",
+        "baseline_ap",
+    ]
     assert data["rows"][0]["difference"] == 0 and data["rows"][0]["cis_overlap"] is True
     assert data["b"]["sample_fraction"] == 0.1 and data["a"]["sample_fraction"] is None
     assert any(w.startswith("different samples") for w in data["warnings"])
