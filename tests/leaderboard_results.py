@@ -75,6 +75,7 @@ def make_result(
     noise: float = 3.0,
     max_per_kind: int | None = None,
     release_domains: tuple[str, ...] | None = None,
+    quantization_note: str | None = None,
 ) -> Result:
     """A schema-valid result whose headline truth stability is ``truth`` +- ``half_width``."""
     domain_truth = domain_truth or dict.fromkeys(DOMAINS, truth)
@@ -108,7 +109,7 @@ def make_result(
             "n_layers": 30,
             "hidden_size": 576,
             "n_parameters": n_parameters,
-            "quantization_note": None,
+            "quantization_note": quantization_note,
             "source": source,
         },
         "dataset": {

@@ -339,3 +339,12 @@ def test_default_board_is_the_newest_full_fixed_release(tmp_path):
     assert lb.boards[0].id == "truthstab-1.1.0/fixed"
     assert lb.board(None).id == "truthstab-1.1.0/fixed"
     assert lb.boards[-1].id == "truthstab-2.0.0/fixed/max5"
+
+
+def test_weights_note_is_one_warning(tmp_path):
+    note = "Q4_K_M GGUF weights dequantised to float32"
+    save(tmp_path, make_result("org/gguf", 60, quantization_note=note, warnings=[f"weights: {note}"]))
+    save(tmp_path, make_result("org/plain", 60, sha="b" * 40, quantization_note=note))
+    rows = {r.model_id: r for r in build_leaderboard(tmp_path).boards[0].rows}
+    assert rows["org/gguf"].warnings == [f"weights: {note}"]
+    assert rows["org/plain"].warnings == [note]  # not in the headline: still shown, once

@@ -32,6 +32,8 @@ ARGS = [
 ]
 EVIL = "<img src=x onerror=alert(1)>"
 BREAKOUT = "evil</script><script>alert(2)</script><!--"
+LONG = "HuggingFaceTB/SmolLM2-135M-Instruct"
+GGUF = "Q4_1 GGUF weights dequantised to float32"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -69,6 +71,13 @@ def board(tmp_path_factory):
         ),
     )
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
+    # A real, long Hub id that must wrap between its parts, never mid-word.
+    save(
+        results,
+        make_result(
+            LONG, 30, 3, sha="3" * 40, mode="faithful", quantization_note=GGUF, warnings=[f"weights: {GGUF}"]
+        ),
+    )
     save(results, make_result("org/quick", 40, 3, sha="2" * 40, max_per_kind=60))
     # The same model in bfloat16 (a higher score): one row per model, this run listed in its details.
     save(results, make_result("org/alpha", 97, 1, dtype="bfloat16"))
@@ -201,13 +210,13 @@ def test_board_switcher(page):
     p = page.page
     labels = p.eval_on_selector_all("#board option", "o => o.map(x => x.textContent)")
     assert labels == [
-        "truthstab 1.0.0 · fixed (5)",
-        "truthstab 1.0.0 · faithful (1)",
-        "truthstab 1.0.0 · fixed · max 60 per kind · smoke test (1)",
+        "truthstab 1.0.0 · fixed",
+        "truthstab 1.0.0 · faithful",
+        "truthstab 1.0.0 · fixed · smoke test (max 60/kind)",
     ]
     assert not p.is_visible("#smoke")
     p.select_option("#board", "1")
-    assert page.models() == ["org/faithful-only"]
+    assert page.models() == ["org/faithful-only", LONG]
     assert "protocol faithful" in p.text_content("#board-info")
     p.select_option("#board", "2")
     assert p.is_visible("#smoke") and "wider" in p.text_content("#smoke")
@@ -297,6 +306,78 @@ def test_empty_board_page(browser, tmp_path):
         pg.page.goto((tmp_path / "out" / "index.html").as_uri())
         assert pg.page.text_content("#board-info") == "No scored models yet."
         assert pg.models() == []
+        assert pg.errors == [] and pg.blocked == []
+    finally:
+        pg.close()
+
+
+# Every cell's text inside its cell; cells beyond the frame's right edge only with the scroll hint shown.
+CELL_CHECK = """() => {
+  const wrap = document.querySelector('.table-wrap').getBoundingClientRect();
+  const cells = [...document.querySelectorAll('#board-table th, #board-table td')];
+  return {
+    overflowing: cells.filter(c => c.scrollWidth > c.clientWidth).map(c => c.className + ': ' + c.textContent),
+    beyond: cells.filter(c => c.getBoundingClientRect().right > wrap.right + 0.5).length,
+    hint: !document.getElementById('scroll-hint').hidden
+      && document.getElementById('scroll-hint').getBoundingClientRect().height > 0,
+  };
+}"""
+
+# Where a model name's text wraps: [name, the character before the break, the character after].
+BREAKS = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('#rows td.c-model > a, #rows td.c-model > span:first-child')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let prevTop = null, prevChar = null, node;
+    while ((node = walker.nextNode())) {
+      for (let i = 0; i < node.length; i++) {
+        const r = document.createRange();
+        r.setStart(node, i); r.setEnd(node, i + 1);
+        const rect = r.getClientRects()[0];
+        if (!rect) continue;
+        if (prevTop !== null && rect.top > prevTop + 2) out.push([cell.textContent, prevChar, node.data[i]]);
+        prevTop = rect.top; prevChar = node.data[i];
+      }
+    }
+  }
+  return out;
+}"""
+
+# Does every board name fit its selector? Text width (canvas, the select's own font) vs the space inside.
+BOARD_FITS = """() => {
+  const sel = document.getElementById('board');
+  const style = getComputedStyle(sel);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.font;
+  const room = sel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return [...sel.options].map(o => [o.textContent, ctx.measureText(o.textContent).width, room]);
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_cells_fully_visible_names_whole_and_board_names_fit(browser, board, width):
+    pg = Page(browser, width=width)
+    try:
+        p = pg.page
+        p.goto((board / "index.html").as_uri())
+        for index in ("0", "1"):  # the main board and the board with the long Hub id
+            p.select_option("#board", index)
+            page_width = p.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert page_width[0] <= page_width[1], page_width
+            check = p.evaluate(CELL_CHECK)
+            assert check["overflowing"] == [], check
+            if check["beyond"]:  # columns off-screen: only with the cue
+                assert check["hint"], check
+                p.eval_on_selector(".table-wrap", "w => w.scrollTo(w.scrollWidth, 0)")
+                p.wait_for_function("() => document.getElementById('scroll-hint').hidden")
+            # A break between two letters or digits splits a word ("SmolL" / "M2"): never.
+            mid_word = [b for b in p.evaluate(BREAKS) if b[1].isalnum() and b[2].isalnum()]
+            assert mid_word == [], mid_word
+        fits = p.evaluate(BOARD_FITS)
+        assert all(width <= room for _, width, room in fits), fits
+        # The GGUF note is one warning, not two.
+        p.locator("#rows tr", has_text="SmolLM2").locator("button.open").click()
+        assert p.locator("#detail-body ul.warnings li").all_text_contents() == [f"weights: {GGUF}"]
         assert pg.errors == [] and pg.blocked == []
     finally:
         pg.close()

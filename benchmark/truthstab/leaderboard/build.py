@@ -569,7 +569,8 @@ def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
     h = r.headline
     kind = "encoder" if m.is_encoder else ("instruct" if m.is_instruct else "base")
     warnings = list(h.warnings)
-    if m.quantization_note:
+    # The headline already carries the weights note ("weights: ...") for converted weights: say it once.
+    if m.quantization_note and not any(m.quantization_note in w for w in warnings):
         warnings.append(m.quantization_note)
     if r.harness.git_dirty:
         warnings.append("scored with uncommitted harness changes (git dirty)")

@@ -126,16 +126,27 @@
     render();
   }
 
+  // A model id as text with a line-break opportunity after each "/", so "org/name" wraps between its
+  // parts instead of mid-word (text nodes and <wbr> only: the id is untrusted).
+  function nameNode(tag, id) {
+    const node = el(tag);
+    id.split("/").forEach((part, i, parts) => {
+      node.appendChild(document.createTextNode(part + (i < parts.length - 1 ? "/" : "")));
+      if (i < parts.length - 1) node.appendChild(document.createElement("wbr"));
+    });
+    return node;
+  }
+
   function modelCell(row) {
     const td = el("td", null, "model");
     if (row.hub_url && /^https:\/\/huggingface\.co\/[A-Za-z0-9._\/-]+$/.test(row.hub_url)) {
-      const a = el("a", row.model_id);
+      const a = nameNode("a", row.model_id);
       a.href = row.hub_url;
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       td.appendChild(a);
     } else {
-      td.appendChild(el("span", row.model_id));
+      td.appendChild(nameNode("span", row.model_id));
     }
     if (row.warnings.length) {
       const w = el("span", "⚠", "warn");
@@ -217,6 +228,16 @@
   function render() {
     renderHead();
     renderRows();
+    updateScrollCue();
+  }
+
+  // When the table is wider than its frame, say so: a visible hint and a fading edge, until the reader
+  // has scrolled to the last column.
+  function updateScrollCue() {
+    const wrap = document.querySelector(".table-wrap");
+    const more = wrap.scrollWidth - wrap.clientWidth - wrap.scrollLeft > 1;
+    wrap.classList.toggle("more-right", more);
+    $("scroll-hint").hidden = !more;
   }
 
   // ------------------------------------------------------------------------------------ detail view
@@ -347,7 +368,7 @@
   // --------------------------------------------------------------------------------------- start up
 
   function subsetLabel(x) {
-    if (/^max\d+$/.test(x)) return "max " + x.slice(3) + " per kind";
+    if (/^max\d+$/.test(x)) return "max " + x.slice(3) + "/kind";
     if (/^frac[0-9.]+$/.test(x)) return String(Math.round(parseFloat(x.slice(4)) * 1000) / 10) + " % sample";
     return "domains " + x;
   }
@@ -355,10 +376,10 @@
   function init() {
     const sel = $("board");
     DATA.boards.forEach((b, i) => {
+      // Short enough to read in a phone's selector; the model count is in the line under the table.
+      const parts = b.subset.map(subsetLabel).join(", ");
       const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
-        + b.subset.map((x) => " · " + subsetLabel(x)).join("")
-        + (b.smoke_test ? " · smoke test" : "")
-        + " (" + b.rows.length + ")");
+        + (b.smoke_test ? " · smoke test" : "") + (parts ? " (" + parts + ")" : ""));
       o.value = String(i);
       sel.appendChild(o);
     });
@@ -380,6 +401,8 @@
     }
     sortSel.value = state.sort;
     sortSel.addEventListener("change", (e) => setSort(e.target.value, false));
+    document.querySelector(".table-wrap").addEventListener("scroll", updateScrollCue, { passive: true });
+    window.addEventListener("resize", updateScrollCue);
     $("detail-close").addEventListener("click", closeDetail);
     $("detail").addEventListener("click", (e) => { if (e.target === $("detail")) closeDetail(); });
     const legend = $("legend");
