@@ -291,7 +291,7 @@ def test_figures_only_png_inside_the_result_folder(tmp_path):
     (path.parent / "bars.png").write_bytes(tiny_png())
     (path.parent / "bars.svg").write_text("<svg/>")
     row = build_leaderboard(tmp_path).boards[0].rows[0]
-    assert row.figures == [f"figures/org__fig/{'a' * 40}/float32/bars.png"]
+    assert row.figures == [f"figures/truthstab-1.0.0_fixed/org__fig/{'a' * 40}/float32/bars.png"]
     assert row.figure_sources == [str((path.parent / "bars.png").resolve())]
 
 
@@ -348,3 +348,20 @@ def test_weights_note_is_one_warning(tmp_path):
     rows = {r.model_id: r for r in build_leaderboard(tmp_path).boards[0].rows}
     assert rows["org/gguf"].warnings == [f"weights: {note}"]
     assert rows["org/plain"].warnings == [note]  # not in the headline: still shown, once
+
+
+def test_full_and_quick_runs_keep_their_own_figures(tmp_path):
+    # The same model, sha and dtype on two boards: each board's row points at its own run's figures.
+    names = ["figures/bars.png", "figures/flip_rates.png", "figures/layer_sweep.png"]
+    for run, cap in (("full", None), ("quick", 60)):
+        path = save(tmp_path / run, make_result("org/m", 50, figures=names, max_per_kind=cap))
+        (path.parent / "figures").mkdir()
+        for name in names:
+            (path.parent / name).write_bytes(tiny_png(size=8 if run == "full" else 16))
+    lb = build_leaderboard(tmp_path)
+    full, quick = (b.rows[0] for b in lb.boards)
+    assert not set(full.figures) & set(quick.figures)
+    assert all("/full/" in src for src in full.figure_sources)
+    assert all("/quick/" in src for src in quick.figure_sources)
+    # The figures a person looks at come first.
+    assert [f.rsplit("/", 1)[-1] for f in full.figures] == ["flip_rates.png", "layer_sweep.png", "bars.png"]

@@ -43,7 +43,16 @@ def board(tmp_path_factory):
     root = tmp_path_factory.mktemp("lb")
     results = root / "results"
     noise = np.random.default_rng(0).normal(size=1000)
-    save(results, make_result("org/alpha", 90, 2, draws=paired_draws(90, noise), n_parameters=8_000_000_000))
+    figs = ["figures/layer_sweep.png", "figures/flip_rates.png"]
+    alpha = save(
+        results,
+        make_result(
+            "org/alpha", 90, 2, draws=paired_draws(90, noise), n_parameters=8_000_000_000, figures=figs
+        ),
+    )
+    (alpha.parent / "figures").mkdir()
+    for name in figs:
+        (alpha.parent / name).write_bytes(tiny_png(size=24))
     save(
         results,
         make_result("org/beta", 70, 3, sha="b" * 40, draws=paired_draws(70, noise), is_instruct=False),
@@ -258,6 +267,22 @@ def test_one_row_per_model_other_dtype_in_details(page):
     assert alt.count() == 1
     assert alt.locator("td").first.text_content() == "bfloat16"
     assert alt.locator("td").nth(2).text_content().startswith("97.0")
+    p.click("#detail-close")
+
+
+def test_detail_shows_flip_rate_and_layer_sweep_figures_inline(page):
+    p = page.page
+    p.locator("#rows tr", has_text="org/alpha").locator("button.open").click()
+    figs = p.locator("#detail-body .figs figure.wide")
+    assert figs.count() == 2
+    captions = figs.locator("figcaption").all_text_contents()
+    assert captions[0].startswith("Flip rates") and captions[1].startswith("Layer sweep")
+    p.wait_for_function(
+        "() => [...document.querySelectorAll('#detail-body .figs img')].every(i => i.naturalWidth === 24)"
+    )
+    # Shown large, not as thumbnails: each spans the dialog's content width.
+    widths = p.eval_on_selector_all("#detail-body .figs figure.wide img", "i => i.map(x => x.clientWidth)")
+    assert min(widths) > 400, widths
     p.click("#detail-close")
 
 

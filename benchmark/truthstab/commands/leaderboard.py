@@ -62,17 +62,17 @@ def build_cmd(results_dir: str, out_dir: str, as_json: bool, strict: bool) -> No
             click.echo(f"replaced {r.path} by newer {r.replaced_by}")
         click.echo(f"wrote {out_dir}/index.html, leaderboard.json, leaderboard.csv, leaderboard.md")
         # Last, so the count is the line a person reads, not lost above the board list.
-        click.echo(skipped_summary(lb.skipped), err=bool(lb.skipped))
+        click.echo(skipped_summary(lb.skipped, sum(len(b.rows) for b in lb.boards)), err=bool(lb.skipped))
     if strict and lb.skipped:
         raise LeaderboardError(
             f"--strict: {len(lb.skipped)} result file(s) skipped (listed above); fix or remove them"
         )
 
 
-def skipped_summary(skipped: list[Skipped]) -> str:
+def skipped_summary(skipped: list[Skipped], n_rows: int) -> str:
     """One line: how many result files were skipped, grouped by the kind of reason."""
     if not skipped:
-        return "skipped 0 result files"
+        return f"{n_rows} ranked row(s); none skipped"
     kinds = Counter(_reason_kind(s.reason) for s in skipped)
     parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
     return f"skipped {len(skipped)} result file(s): {parts}"

@@ -516,16 +516,24 @@ def hub_url(model_id: str, source: str) -> str | None:
     return f"https://huggingface.co/{model_id}"
 
 
-def figure_folder(row_model_id: str, sha: str, dtype: str) -> str:
-    """The folder (relative to the board) that holds a row's copied figures."""
+def figure_folder(board_id: str, row_model_id: str, sha: str, dtype: str) -> str:
+    """The folder (relative to the board) that holds a row's copied figures.
+
+    The board is part of the path: a model's full run and its quick run have the same model, sha and
+    dtype, and each board must show its own run's figures."""
     return "/".join(
         [
             "figures",
+            safe_component(board_id.replace("/", "_")),
             safe_component(row_model_id.replace("/", "__")),
             safe_component(sha),
             safe_component(dtype),
         ]
     )
+
+
+#: Figures shown first in a row's details, in this order: the ones a reader looks at rather than reads.
+FIGURE_ORDER = ("flip_rates.png", "layer_sweep.png")
 
 
 def _figures(item: _Loaded, folder: str) -> tuple[list[str], list[str]]:
@@ -546,7 +554,13 @@ def _figures(item: _Loaded, folder: str) -> tuple[list[str], list[str]]:
         seen.add(name)
         targets.append(f"{folder}/{name}")
         sources.append(str(src))
-    return targets, sources
+    order = sorted(range(len(targets)), key=lambda i: _figure_rank(targets[i]))
+    return [targets[i] for i in order], [sources[i] for i in order]
+
+
+def _figure_rank(target: str) -> tuple[int, str]:
+    name = target.rsplit("/", 1)[-1]
+    return (FIGURE_ORDER.index(name) if name in FIGURE_ORDER else len(FIGURE_ORDER), name)
 
 
 def _report_card(item: _Loaded) -> str | None:
@@ -574,7 +588,7 @@ def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
         warnings.append(m.quantization_note)
     if r.harness.git_dirty:
         warnings.append("scored with uncommitted harness changes (git dirty)")
-    folder = figure_folder(m.id, m.revision_sha, m.dtype)
+    folder = figure_folder(_board_id(r), m.id, m.revision_sha, m.dtype)
     targets, sources = _figures(item, folder)
     draws = r.headline_bootstrap.get(RANK_METRIC) or None
     return Row(

@@ -296,8 +296,16 @@
     return wrap;
   }
 
-  // Figure paths come from the build as figures/<safe>/<safe>/<safe>/<file>.png; refuse anything else.
-  const FIGURE = /^figures\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\.png$/;
+  // Figure paths come from the build as figures/<board>/<model>/<sha>/<dtype>/<file>.png, every part
+  // made of safe characters; anything else is refused.
+  const FIGURE = /^figures(\/[A-Za-z0-9_-][A-Za-z0-9._-]*){4}\/[A-Za-z0-9_-][A-Za-z0-9._-]*\.png$/;
+  // What each figure of a scored run shows (the build puts the first two first).
+  const CAPTIONS = {
+    "flip_rates.png": "Flip rates: retraction and expansion rates (95 % CI) of the primary probe under each perturbation, per domain",
+    "layer_sweep.png": "Layer sweep: the baseline probe's calibration-split average precision at each layer, chosen layer marked",
+    "boundary_cosine.png": "Boundary rotation: cosine between the baseline and each perturbed probe's direction",
+    "kind_wasserstein.png": "Geometry: sliced-Wasserstein distances between the statement kinds' activations, per domain",
+  };
 
   function openDetail(row) {
     const b = board();
@@ -342,11 +350,13 @@
         a.rel = "noopener";
         const img = el("img");
         img.src = f;
-        img.alt = f.split("/").pop();
+        img.alt = CAPTIONS[f.split("/").pop()] || f.split("/").pop();
         img.loading = "lazy";
         a.appendChild(img);
         fig.appendChild(a);
-        fig.appendChild(el("figcaption", f.split("/").pop()));
+        const name = f.split("/").pop();
+        if (name === "flip_rates.png" || name === "layer_sweep.png") fig.className = "wide";
+        fig.appendChild(el("figcaption", CAPTIONS[name] || name));
         grid.appendChild(fig);
       }
       body.appendChild(grid);
