@@ -59,3 +59,7 @@ main.add_command(activations_commands.cache)
 from truthstab.commands.probe import probe_group  # noqa: E402
 
 main.add_command(probe_group)
+
+
+if __name__ == "__main__":  # `python -m truthstab.cli ...` works like the `truthstab` script
+    main()

@@ -7,6 +7,7 @@ so an interrupted run leaves nothing half-written and a rerun gives identical nu
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -23,6 +24,24 @@ from truthstab.errors import ProbeError
 from truthstab.results import Result
 
 PROBE_NAMES = ("sawmil", "mean-diff", "logistic")
+#: Environment variable naming the folder `truthstab score` writes runs to when --out is not given.
+RESULTS_ENV = "TRUTHSTAB_RESULTS"
+
+
+def default_results_dir() -> Path:
+    """Where runs go without --out: $TRUTHSTAB_RESULTS, else the user data folder (platformdirs, when
+    installed), else ./results (git-ignored in the repository). Never the committed submissions/ folder,
+    so a first run leaves the repository unmodified."""
+    env = os.environ.get(RESULTS_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+    except ImportError:
+        return Path("results")
+    return Path(platformdirs.user_data_dir("truthstab")) / "results"
+
+
 PRIMARY_PROBE_ORDER = ("sawmil", "mean-diff", "logistic")
 
 
@@ -52,7 +71,7 @@ class ScoreConfig(BaseModel):
         le=1,
         description="seeded share of each domain, kind and split (keeps the proportions)",
     )
-    out: Path = Path("submissions")
+    out: Path = Field(default_factory=default_results_dir)
     trust_remote_code: bool = False
     chat_template: Literal["auto", "on", "off"] = "auto"
     cache_dir: Path | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from truthstab.results import dump_result, read_result
-from truthstab.scoring import PROBE_NAMES, ScoreConfig, score
+from truthstab.scoring import PROBE_NAMES, RESULTS_ENV, ScoreConfig, score
 
 
 def _split(value: str) -> list[str]:
@@ -39,7 +39,12 @@ def _split(value: str) -> list[str]:
     default=None,
     help="Score a seeded share of each domain, kind and split, keeping their proportions (quick runs).",
 )
-@click.option("--out", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Folder to write the run into [default: ${RESULTS_ENV}, else the user data folder, else ./results].",
+)
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="Activation cache root.")
 @click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True)
 @click.option(
@@ -49,6 +54,8 @@ def _split(value: str) -> list[str]:
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def score_command(as_json: bool, quiet: bool, probes: str, domains: str | None, **options) -> None:
     """Score MODEL (alias, Hub id or local folder) for representational stability of truth."""
+    if options.get("out") is None:
+        options.pop("out")  # the config's default: $TRUTHSTAB_RESULTS, the user data folder or ./results
     config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
     output = score(config, progress=not (quiet or as_json), echo=echo)
