@@ -24,6 +24,8 @@ from truthstab.errors import ProbeError
 from truthstab.results import Result
 
 PROBE_NAMES = ("sawmil", "mean-diff", "logistic")
+#: Fewest bootstrap resamples a run accepts (fewer give meaningless 95 % intervals).
+MIN_BOOTSTRAP = 10
 #: Environment variable naming the folder `truthstab score` writes runs to when --out is not given.
 RESULTS_ENV = "TRUTHSTAB_RESULTS"
 
@@ -60,7 +62,7 @@ class ScoreConfig(BaseModel):
     device: str = "auto"
     batch_size: str = "auto"
     seed: int = 0
-    n_bootstrap: int = Field(default=1000, ge=10)
+    n_bootstrap: int = Field(default=1000, ge=MIN_BOOTSTRAP)
     domains: list[str] | None = None
     max_per_kind: int | None = Field(
         default=None, ge=1, description="cap statements per domain, kind and split"

@@ -6,9 +6,17 @@ import json
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
+from truthstab.errors import option_error
 from truthstab.results import dump_result, read_result
-from truthstab.scoring import PROBE_NAMES, RESULTS_ENV, ScoreConfig, score
+from truthstab.scoring import MIN_BOOTSTRAP, PROBE_NAMES, RESULTS_ENV, ScoreConfig, score
+
+#: Shared by score and probe, so both describe --layers and --bootstrap the same way.
+LAYERS_HELP = (
+    "auto (sweep, pick per domain), paper (the paper's table), or layers and ranges like 12 or 8-14."
+)
+BOOTSTRAP_HELP = f"Bootstrap resamples (at least {MIN_BOOTSTRAP})."
 
 
 def _split(value: str) -> list[str]:
@@ -20,14 +28,19 @@ def _split(value: str) -> list[str]:
 @click.option("--revision", default=None, help="Hub revision (branch, tag or sha); resolved to a commit sha.")
 @click.option("--dataset", default="truthstab", show_default=True, help="Release NAME[@VERSION].")
 @click.option("--probes", default=",".join(PROBE_NAMES), show_default=True, help="Comma-separated probes.")
-@click.option("--layers", default="auto", show_default=True, help="auto | paper | comma-separated layers.")
+@click.option("--layers", default="auto", show_default=True, help=LAYERS_HELP)
 @click.option("--protocol", type=click.Choice(["fixed", "faithful"]), default="fixed", show_default=True)
 @click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N].")
 @click.option("--batch-size", default="auto", show_default=True, help="auto or a positive integer.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--bootstrap", "n_bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples."
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=MIN_BOOTSTRAP),
+    default=1000,
+    show_default=True,
+    help=BOOTSTRAP_HELP,
 )
 @click.option("--domains", default=None, help="Comma-separated domains (default: all of the release).")
 @click.option(
@@ -56,7 +69,10 @@ def score_command(as_json: bool, quiet: bool, probes: str, domains: str | None, 
     """Score MODEL (alias, Hub id or local folder) for representational stability of truth."""
     if options.get("out") is None:
         options.pop("out")  # the config's default: $TRUTHSTAB_RESULTS, the user data folder or ./results
-    config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
+    try:
+        config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
+    except ValidationError as exc:
+        raise option_error(exc) from None
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
     output = score(config, progress=not (quiet or as_json), echo=echo)
     if as_json:
