@@ -14,9 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
+from truthstab.data.registry import get_release
+from truthstab.leaderboard.build import KnownRelease
 from truthstab.results import Result, write_result
 
 DOMAINS = ("cities", "definitions", "medicine")
+#: The committed release the constructed results claim, so the build (which ranks only results on a
+#: known release) ranks them without any stand-in registry.
+RELEASE_SHA = get_release("truthstab@1.0.0").sha256
+
+
+def releases(*versions: str, sha: str = RELEASE_SHA) -> list[KnownRelease]:
+    """Known releases ``truthstab@<version>`` with the three domains, for builds across versions."""
+    return [KnownRelease("truthstab", v, sha, DOMAINS) for v in versions]
 
 
 def estimate(value: float, half_width: float = 2.0) -> dict:
@@ -48,7 +58,8 @@ def make_result(
     sha: str = "a" * 40,
     dtype: str = "float32",
     dataset_version: str = "1.0.0",
-    dataset_sha: str = "d" * 64,
+    dataset_sha: str = RELEASE_SHA,
+    dataset_name: str = "truthstab",
     mode: str = "fixed",
     seed: int = 0,
     draws: list[float] | None = None,
@@ -65,6 +76,7 @@ def make_result(
     max_per_kind: int | None = None,
     release_domains: tuple[str, ...] | None = None,
     not_measurable: dict[str, str] | None = None,
+    quantization_note: str | None = None,
 ) -> Result:
     """A schema-valid result whose headline truth stability is ``truth`` +- ``half_width``."""
     domain_truth = domain_truth or dict.fromkeys(DOMAINS, truth)
@@ -122,14 +134,14 @@ def make_result(
             "n_layers": 30,
             "hidden_size": 576,
             "n_parameters": n_parameters,
-            "quantization_note": None,
+            "quantization_note": quantization_note,
             "source": source,
         },
         "dataset": {
-            "name": "truthstab",
+            "name": dataset_name,
             "version": dataset_version,
             "sha256": dataset_sha,
-            "domains": list(release_domains or domain_truth),
+            "domains": list(release_domains or DOMAINS),
         },
         "harness": {"version": harness_version, "git_hash": "0123456789ab", "git_dirty": False},
         "protocol": {

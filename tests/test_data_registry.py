@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -97,8 +98,12 @@ def test_release_by_path(tmp_path: Path) -> None:
 
 def test_folder_must_match_manifest(root: Path) -> None:
     shutil.move(root / "tinyset-1.9.0", root / "tinyset-1.9.1")
-    with pytest.raises(DatasetError, match=r"folder must be named tinyset-1\.9\.0"):
-        registry.list_releases()
+    # The misnamed folder is reported as broken; the other releases stay usable.
+    releases, broken = registry.scan_releases()
+    assert [b.path.name for b in broken] == ["tinyset-1.9.1"]
+    assert re.search(r"folder must be named tinyset-1\.9\.0", broken[0].reason)
+    assert [r.ref for r in registry.list_releases()] == [r.ref for r in releases]
+    assert "tinyset@1.9.0" not in [r.ref for r in releases]
 
 
 def test_load_statements_filters(root: Path) -> None:

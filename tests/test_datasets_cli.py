@@ -164,3 +164,20 @@ def test_import_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert again.exit_code == 2 and "already exists" in again.stderr
     missing = run("import-paper", "--from", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out2"))
     assert missing.exit_code == 2 and "is not a folder" in missing.stderr
+
+
+def test_list_survives_a_broken_release_folder(root: Path) -> None:
+    # A folder whose manifest is not valid JSON must not hide the good releases beside it.
+    broken = root / "tinyset-3.0.0"
+    broken.mkdir()
+    (broken / "MANIFEST.json").write_text("{not json")
+    result = run("list")
+    assert result.exit_code == 0, result.output
+    assert "1.9.0" in result.stdout and "1.10.0" in result.stdout
+    assert f"broken release folder {broken}" in result.stderr
+    data = json.loads(run("list", "--json").stdout)
+    assert sorted(d["version"] for d in data if d["name"] == "tinyset") == ["1.10.0", "1.9.0"]
+    # Asking for a good release still works; asking for the broken one names it.
+    assert registry.get_release("tinyset@1.9.0").version == "1.9.0"
+    unknown = run("show", "tinyset@3.0.0")
+    assert unknown.exit_code != 0 and str(broken) in unknown.output

@@ -116,3 +116,17 @@ def test_entrypoint_refuses_an_unwritable_folder_with_the_fix(tmp_path):
             shutil.rmtree(base)
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"the Hugging Face cache {locked} is not writable by uid" in run.stderr and "chown" in run.stderr
+
+
+def test_docs_point_only_at_files_in_the_repository():
+    # Every docs/method.md reference resolves, and nothing points at the project's notes outside the repo.
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "docs" / "method.md").is_file()
+    sections = set(re.findall(r"^## (\d+)\.", (root / "docs" / "method.md").read_text(), flags=re.M))
+    texts = [root / "README.md", *root.glob("benchmark/truthstab/**/*.py"), *root.glob("tests/**/*.py")]
+    outside = "../" + "shared/"  # split so this file does not match itself
+    for path in texts:
+        text = path.read_text(encoding="utf-8")
+        assert outside not in text, path
+        for cited in re.findall(r"docs/method\.md §(\d+)", text):
+            assert cited in sections, (path, cited)

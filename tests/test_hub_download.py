@@ -92,7 +92,7 @@ def test_offline_miss_says_how_to_fix(tmp_path: Path, mirror: Path) -> None:
         )
     with pytest.raises(DatasetError, match="invalid Hub repository id"):
         download_release("tinyset@1.0.0", tmp_path / "to", from_hub="not a repo", cache_dir=mirror)
-    assert list((tmp_path / "to").iterdir()) == []
+    assert not (tmp_path / "to").exists()  # the folder the download created is removed again
 
 
 def test_corrupted_mirror_is_refused(tmp_path: Path, mirror: Path) -> None:
@@ -103,7 +103,7 @@ def test_corrupted_mirror_is_refused(tmp_path: Path, mirror: Path) -> None:
         DatasetError, match=r"failed verification .*data/cities/test.jsonl: checksum mismatch"
     ):
         download_release("tinyset@1.0.0", tmp_path / "to", from_hub="org/tinyset-mirror", cache_dir=mirror)
-    assert list((tmp_path / "to").iterdir()) == []  # nothing placed, temp folder removed
+    assert not (tmp_path / "to").exists()  # nothing placed, temp and created folders removed
 
 
 def test_mirror_of_another_release_is_refused(tmp_path: Path, mirror: Path) -> None:
@@ -164,3 +164,15 @@ def test_cli_honours_hf_env_variables_in_a_fresh_process(tmp_path: Path) -> None
     )  # fmt: skip
     assert miss.returncode == 2
     assert miss.stderr.strip().splitlines()[-1].startswith("error: org/elsewhere@main is not in the local")
+
+
+def test_failed_download_leaves_no_empty_folder(tmp_path: Path, mirror: Path) -> None:
+    to = tmp_path / "new" / "releases"
+    with pytest.raises(DatasetError, match="is not in the local Hugging Face cache"):
+        download_release("tinyset@1.0.0", to, from_hub="org/absent", cache_dir=mirror)
+    assert not (tmp_path / "new").exists()  # every folder the download created is gone again
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    with pytest.raises(DatasetError):
+        download_release("tinyset@1.0.0", existing, from_hub="org/absent", cache_dir=mirror)
+    assert existing.is_dir()  # a folder the user had is kept

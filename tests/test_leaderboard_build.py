@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from leaderboard_results import DOMAINS, make_result, paired_draws, save, tiny_png
+from leaderboard_results import DOMAINS, make_result, paired_draws, releases, save, tiny_png
 from truthstab.leaderboard import LeaderboardError
 from truthstab.leaderboard.build import Score, build_leaderboard, hub_url, rank_groups, significantly_better
 
@@ -107,18 +107,30 @@ def test_rows_sorted_by_group_then_score(tmp_path):
 def test_newest_result_replaces_older_for_same_model_sha_dtype(tmp_path):
     old = make_result("org/m", 50, created_at=datetime(2026, 1, 1, tzinfo=UTC))
     new = make_result("org/m", 70, created_at=datetime(2026, 2, 1, tzinfo=UTC))
-    other_dtype = make_result("org/m", 60, dtype="bfloat16", created_at=datetime(2025, 1, 1, tzinfo=UTC))
-    other_sha = make_result("org/m", 40, sha="f" * 40, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     p_old = save(tmp_path, old, "result-old.json")
     p_new = save(tmp_path, new, "result-new.json")
-    save(tmp_path, other_dtype)
-    save(tmp_path, other_sha)
     lb = build_leaderboard(tmp_path)
-    rows = lb.boards[0].rows
-    assert len(rows) == 3
-    got = {(r.revision_sha[:1], r.dtype): r.scores["truth_stability"].value for r in rows}
-    assert got == {("a", "float32"): 70, ("a", "bfloat16"): 60, ("f", "float32"): 40}
+    assert [r.scores["truth_stability"].value for r in lb.boards[0].rows] == [70]
     assert [(x.path, x.replaced_by) for x in lb.replaced] == [(str(p_old), str(p_new))]
+
+
+def test_one_ranked_row_per_model_the_others_listed_as_alternatives(tmp_path):
+    # The same model in bfloat16 (newer, better score) and float32, and at another revision (newest):
+    # one ranked row, the float32 run (closest to the weights), the other two listed beside it.
+    save(tmp_path, make_result("org/m", 60, created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    save(tmp_path, make_result("org/m", 90, dtype="bfloat16", created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    save(tmp_path, make_result("org/m", 40, sha="f" * 40, created_at=datetime(2026, 2, 1, tzinfo=UTC)))
+    save(tmp_path, make_result("org/other", 50, sha="b" * 40))
+    rows = build_leaderboard(tmp_path).boards[0].rows
+    assert sorted(r.model_id for r in rows) == ["org/m", "org/other"]
+    m = next(r for r in rows if r.model_id == "org/m")
+    # float32 first; of the two float32 runs the newer revision (f...) wins.
+    assert (m.dtype, m.revision_sha[:1], m.scores["truth_stability"].value) == ("float32", "f", 40)
+    assert [(a.dtype, a.revision_sha[:1], a.truth_stability.value) for a in m.alternatives] == [
+        ("float32", "a", 60),
+        ("bfloat16", "a", 90),
+    ]
+    assert all(a.source.endswith("result.json") for a in m.alternatives)
 
 
 def test_dataset_versions_and_protocols_get_separate_boards(tmp_path):
@@ -126,7 +138,7 @@ def test_dataset_versions_and_protocols_get_separate_boards(tmp_path):
     save(tmp_path, make_result("org/a", 10, dataset_version="1.1.0", sha="b" * 40))
     save(tmp_path, make_result("org/a", 50, mode="faithful", sha="c" * 40))
     save(tmp_path, make_result("org/b", 95, dataset_version="1.10.0", sha="e" * 40))
-    lb = build_leaderboard(tmp_path)
+    lb = build_leaderboard(tmp_path, releases("1.0.0", "1.1.0", "1.10.0"))
     # Newest release first (1.10.0 > 1.1.0 numerically), then the fixed mode before faithful.
     assert [b.id for b in lb.boards] == [
         "truthstab-1.10.0/fixed",
@@ -155,8 +167,10 @@ def test_runs_on_part_of_a_release_get_their_own_board(tmp_path):
     assert lb.boards[0].id == "truthstab-1.0.0/fixed"  # the whole-release board comes first
     quick = next(b for b in lb.boards if b.subset == ["max60"])
     assert quick.notes == [
-        "scored on part of the release: at most 60 statements per domain, kind and split (a quick run)"
+        "Smoke test, scored on part of the release: at most 60 statements per domain, kind and split. "
+        "Intervals are wider than a full run's; rank models on the full board"
     ]
+    assert quick.smoke_test and not lb.boards[0].smoke_test
 
 
 def test_per_domain_rank_groups(tmp_path):
@@ -276,7 +290,7 @@ def test_figures_only_png_inside_the_result_folder(tmp_path):
     (path.parent / "bars.png").write_bytes(tiny_png())
     (path.parent / "bars.svg").write_text("<svg/>")
     row = build_leaderboard(tmp_path).boards[0].rows[0]
-    assert row.figures == [f"figures/org__fig/{'a' * 40}/float32/bars.png"]
+    assert row.figures == [f"figures/truthstab-1.0.0_fixed/org__fig/{'a' * 40}/float32/bars.png"]
     assert row.figure_sources == [str((path.parent / "bars.png").resolve())]
 
 
@@ -285,3 +299,68 @@ def test_report_card_is_read_from_beside_the_result(tmp_path):
     (path.parent / "report.md").write_text("# Report\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
     row = build_leaderboard(tmp_path).boards[0].rows[0]
     assert row.report_card.startswith("# Report")
+
+
+# ------------------------------------------------------------------------------ known releases only
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"dataset_name": "<img src=x onerror=alert(1)>"}, "is not a known release"),
+        ({"dataset_name": "aaa-first"}, "is not a known release"),
+        ({"dataset_version": "9.9.9"}, "is not a known release"),
+        ({"dataset_sha": "d" * 64}, "modified copy"),
+        ({"release_domains": ("cities", "astrology")}, "has cities, definitions, medicine"),
+        ({"domain_truth": {"cities": 99, "astrology": 99}}, "does not have"),
+    ],
+)
+def test_results_off_a_known_release_are_refused_with_a_reason(tmp_path, changes, reason):
+    save(tmp_path, make_result("org/honest", 50))
+    forged = save(tmp_path, make_result("org/forged", 99, sha="f" * 40, **changes))
+    lb = build_leaderboard(tmp_path)
+    # The forged result makes no board of its own and is not ranked anywhere.
+    assert [b.id for b in lb.boards] == ["truthstab-1.0.0/fixed"]
+    assert [r.model_id for r in lb.boards[0].rows] == ["org/honest"]
+    assert [s.path for s in lb.skipped] == [str(forged)]
+    assert lb.skipped[0].reason.startswith("not ranked: ") and reason in lb.skipped[0].reason
+    assert "<img" not in lb.skipped[0].reason or "'<img" in lb.skipped[0].reason  # quoted, never bare
+
+
+def test_default_board_is_the_newest_full_fixed_release(tmp_path):
+    # Quick runs, the faithful mode and an older release are all present; a newer release is scored
+    # only in a quick run. The first (default) board is the newest release scored in full, fixed.
+    save(tmp_path, make_result("org/a", 50, dataset_version="1.0.0"))
+    save(tmp_path, make_result("org/a", 50, dataset_version="1.1.0", sha="b" * 40))
+    save(tmp_path, make_result("org/a", 50, dataset_version="1.1.0", sha="c" * 40, mode="faithful"))
+    save(tmp_path, make_result("org/a", 50, dataset_version="2.0.0", sha="e" * 40, max_per_kind=5))
+    lb = build_leaderboard(tmp_path, releases("1.0.0", "1.1.0", "2.0.0"))
+    assert lb.boards[0].id == "truthstab-1.1.0/fixed"
+    assert lb.board(None).id == "truthstab-1.1.0/fixed"
+    assert lb.boards[-1].id == "truthstab-2.0.0/fixed/max5"
+
+
+def test_weights_note_is_one_warning(tmp_path):
+    note = "Q4_K_M GGUF weights dequantised to float32"
+    save(tmp_path, make_result("org/gguf", 60, quantization_note=note, warnings=[f"weights: {note}"]))
+    save(tmp_path, make_result("org/plain", 60, sha="b" * 40, quantization_note=note))
+    rows = {r.model_id: r for r in build_leaderboard(tmp_path).boards[0].rows}
+    assert rows["org/gguf"].warnings == [f"weights: {note}"]
+    assert rows["org/plain"].warnings == [note]  # not in the headline: still shown, once
+
+
+def test_full_and_quick_runs_keep_their_own_figures(tmp_path):
+    # The same model, sha and dtype on two boards: each board's row points at its own run's figures.
+    names = ["figures/bars.png", "figures/flip_rates.png", "figures/layer_sweep.png"]
+    for run, cap in (("full", None), ("quick", 60)):
+        path = save(tmp_path / run, make_result("org/m", 50, figures=names, max_per_kind=cap))
+        (path.parent / "figures").mkdir()
+        for name in names:
+            (path.parent / name).write_bytes(tiny_png(size=8 if run == "full" else 16))
+    lb = build_leaderboard(tmp_path)
+    full, quick = (b.rows[0] for b in lb.boards)
+    assert not set(full.figures) & set(quick.figures)
+    assert all("/full/" in src for src in full.figure_sources)
+    assert all("/quick/" in src for src in quick.figure_sources)
+    # The figures a person looks at come first.
+    assert [f.rsplit("/", 1)[-1] for f in full.figures] == ["flip_rates.png", "layer_sweep.png", "bars.png"]

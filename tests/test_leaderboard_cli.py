@@ -20,7 +20,12 @@ from truthstab.leaderboard.serve import make_server, url_of
 def built(tmp_path):
     results = tmp_path / "results"
     save(results, make_result("org/strong", 90, n_parameters=2_000_000_000, is_instruct=False))
-    save(results, make_result("org/weak", 50, sha="b" * 40, domain_truth={"cities": 20, "medicine": 80}))
+    save(
+        results,
+        make_result(
+            "org/weak", 50, sha="b" * 40, domain_truth={"cities": 20, "definitions": 50, "medicine": 80}
+        ),
+    )
     bad = results / "org__bad" / "x"
     bad.mkdir(parents=True)
     (bad / "result.json").write_text("{oops")
@@ -59,9 +64,11 @@ def test_show_ranks_and_switches_domain(built):
     rows = json.loads(res.output)
     assert [r["model_id"] for r in rows] == ["org/strong", "org/weak"]
     assert rows[1]["domains"]["cities"]["rank_group"] == 2
-    # The weak model was not scored on definitions: that domain's board lists the strong one only.
-    res = runner.invoke(main, ["leaderboard", "show", "--dir", str(out), "--domain", "definitions", "--json"])
-    assert [r["model_id"] for r in json.loads(res.output)] == ["org/strong"]
+    # Each domain's view shows that domain's scores (the weak model: 80 on medicine).
+    res = runner.invoke(main, ["leaderboard", "show", "--dir", str(out), "--domain", "medicine", "--json"])
+    rows = json.loads(res.output)
+    assert [r["model_id"] for r in rows] == ["org/strong", "org/weak"]
+    assert rows[1]["domains"]["medicine"]["scores"]["truth_stability"]["value"] == 80
     res = runner.invoke(main, ["leaderboard", "show", "--dir", str(out), "--domain", "cities"])
     assert "cities 12" in res.output and "20.0 [18.0, 22.0]" in res.output
 
@@ -125,3 +132,37 @@ def test_serve_refuses_a_folder_without_a_board(tmp_path):
         make_server(tmp_path, 70000)
     res = CliRunner().invoke(main, ["leaderboard", "serve", "--dir", str(tmp_path / "none")])
     assert res.exit_code == 2 and "holds no index.html" in res.output
+
+
+def test_build_ends_with_the_skipped_count_and_strict_fails(tmp_path):
+    results = tmp_path / "results"
+    save(results, make_result("org/ok", 70))
+    save(results, make_result("org/forged", 99, sha="f" * 40, dataset_name="other"))
+    (results / "junk").mkdir()
+    (results / "junk" / "result.json").write_text("{oops")
+    args = ["leaderboard", "build", "--results", str(results), "--out", str(tmp_path / "lb")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    last = res.stderr.strip().splitlines()[-1]
+    assert last == "skipped 2 result file(s): 1 not on a known release, 1 unreadable or invalid"
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code != 0
+    assert "--strict: 2 result file(s) skipped" in strict.stderr and "Traceback" not in strict.output
+    assert (tmp_path / "lb" / "index.html").is_file()  # the board is written either way
+    clean = tmp_path / "clean"
+    save(clean, make_result("org/ok", 70))
+    ok = CliRunner().invoke(
+        main, ["leaderboard", "build", "--results", str(clean), "--out", str(tmp_path / "o"), "--strict"]
+    )
+    assert ok.exit_code == 0 and ok.output.rstrip().endswith("1 ranked row(s); none skipped")
+
+
+def test_show_labels_a_smoke_test_board(tmp_path):
+    results = tmp_path / "results"
+    save(results, make_result("org/quick", 70, max_per_kind=60))
+    out = tmp_path / "lb"
+    CliRunner().invoke(main, ["leaderboard", "build", "--results", str(results), "--out", str(out)])
+    shown = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out)])
+    assert "SMOKE TEST, wider intervals" in shown.output.splitlines()[0]
+    rows = json.loads(CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(out), "--json"]).output)
+    assert rows[0]["smoke_test"] is True and rows[0]["board"] == "truthstab-1.0.0/fixed/max60"

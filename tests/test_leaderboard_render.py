@@ -21,6 +21,7 @@ from truthstab.leaderboard.render import (
     sorted_rows,
     terminal_table,
     to_csv,
+    to_json,
     write_leaderboard,
 )
 
@@ -197,5 +198,23 @@ def test_board_title_names_a_partial_run(tmp_path):
     save(tmp_path, make_result("org/quick", 90, max_per_kind=60))
     board = build_leaderboard(tmp_path).boards[0]
     assert board.id == "truthstab-1.0.0/fixed/max60"
-    assert terminal_table(board).startswith("truthstab 1.0.0, protocol fixed (max 60 per kind), all domains")
-    assert "## truthstab 1.0.0, protocol fixed (max 60 per kind)" in markdown(build_leaderboard(tmp_path))
+    title = "truthstab 1.0.0, protocol fixed (max 60 per kind) - SMOKE TEST, wider intervals"
+    assert terminal_table(board).startswith(title + ", all domains")
+    md = markdown(build_leaderboard(tmp_path))
+    assert f"## {title}" in md and "Note: Smoke test, scored on part of the release" in md
+
+
+def test_smoke_test_runs_are_labelled_in_csv_and_json(tmp_path):
+    save(tmp_path, make_result("org/full", 70))
+    save(tmp_path, make_result("org/quick", 90, sha="b" * 40, max_per_kind=60))
+    lb = build_leaderboard(tmp_path)
+    rows = list(csv.DictReader(io.StringIO(to_csv(lb))))
+    assert {r["model_id"]: r["run"] for r in rows} == {
+        "org/full": "full",
+        "org/quick": "smoke test (sample of the release)",
+    }
+    boards = json.loads(to_json(lb))["boards"]
+    assert [(b["id"], b["smoke_test"]) for b in boards] == [
+        ("truthstab-1.0.0/fixed", False),
+        ("truthstab-1.0.0/fixed/max60", True),
+    ]

@@ -1,4 +1,4 @@
-"""Metrics (method.md §8): hand-computed cases and agreement with scikit-learn on resampled data."""
+"""Metrics (docs/method.md §8): hand-computed cases and agreement with scikit-learn on resampled data."""
 
 import numpy as np
 import pytest

@@ -6,7 +6,7 @@ import pytest
 
 from truthstab.models.registry import DEFAULT_ALIAS, REGISTRY, resolve_alias
 
-# method.md §10, copied by hand: (hf id, layers, cities, medicine, definitions)
+# docs/method.md §10, copied by hand: (hf id, layers, cities, medicine, definitions)
 PAPER_TABLE = [
     ("google/gemma-2-9b", 42, 24, 15, 23),
     ("google/gemma-2-9b-it", 42, 27, 26, 25),

@@ -1,4 +1,4 @@
-"""The protocol (method.md §5, §7, §12): label table, noise, layer choice, hand-known perturbation effects."""
+"""The protocol (docs/method.md §5, §7, §12): label table, noise, layer choice, hand-known perturbation effects."""
 
 import json
 

@@ -8,7 +8,7 @@ import click
 from pydantic import ValidationError
 
 from truthstab import __version__
-from truthstab.errors import TruthstabError
+from truthstab.errors import TruthstabError, option_error
 
 
 class _Group(click.Group):
@@ -21,9 +21,7 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except ValidationError as exc:  # an option that click let through but the config model refuses
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "input"
-            click.echo(f"error: invalid {where}: {first['msg']}", err=True)
+            click.echo(f"error: {option_error(exc)}", err=True)
             sys.exit(2)
 
 
@@ -59,3 +57,7 @@ main.add_command(activations_commands.cache)
 from truthstab.commands.probe import probe_group  # noqa: E402
 
 main.add_command(probe_group)
+
+
+if __name__ == "__main__":  # `python -m truthstab.cli ...` works like the `truthstab` script
+    main()

@@ -29,3 +29,25 @@ class ResultError(TruthstabError):
 
 class SubmissionError(TruthstabError):
     """A submission request is invalid or cannot be queued."""
+
+
+class OptionError(TruthstabError):
+    """A command-line option has a value the command cannot use."""
+
+
+#: Config fields whose command-line option is not simply ``--<field with dashes>``.
+_OPTION_OF_FIELD = {"n_bootstrap": "--bootstrap", "model": "MODEL"}
+
+
+def option_error(exc, options: dict[str, str] | None = None) -> OptionError:
+    """A pydantic ValidationError of a command's config as one line naming the command-line option.
+
+    ``options`` maps config fields to option names where they differ from ``--<field-with-dashes>``."""
+    names = {**_OPTION_OF_FIELD, **(options or {})}
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        option = names.get(field) or ("--" + field.replace("_", "-") if field else "an option")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{option}: {message}")
+    return OptionError("; ".join(problems) + "; see --help for the accepted values")

@@ -33,7 +33,7 @@ class LayerPolicy:
 
 
 def layer_policy(layers: str, model: str, n_layers: int) -> LayerPolicy:
-    """``auto`` (sweep all layers), ``paper`` (method.md §10's table), or a list/range such as ``12`` or ``8-14``."""
+    """``auto`` (sweep all layers), ``paper`` (docs/method.md §10's table), or a list/range such as ``12`` or ``8-14``."""
     from truthstab.activations.run import parse_layers
 
     if layers == "auto":
@@ -44,7 +44,7 @@ def layer_policy(layers: str, model: str, n_layers: int) -> LayerPolicy:
         info = resolve_alias(model)
         if info is None or not info.paper_layers:
             raise ProbeError(
-                f"--layers paper needs one of the paper's models (method.md §10); {model!r} is not: "
+                f"--layers paper needs one of the paper's models (docs/method.md §10); {model!r} is not: "
                 "use --layers auto or a list"
             )
         return LayerPolicy("paper", sorted(set(info.paper_layers.values())), dict(info.paper_layers))

@@ -21,6 +21,34 @@ HEADLINE_ROWS = (
 )
 
 
+def digits_of(key: str) -> int:
+    """Decimal places a headline quantity is shown with (AP is a 0-1 number, the rest are percentages)."""
+    return 3 if key == "baseline_ap" else 1
+
+
+def sample_description(result: Result) -> str | None:
+    """What sample of its release a quick run scored (None for a run on the whole release)."""
+    options = result.protocol.options
+    fraction, cap = options.get("sample_fraction"), options.get("max_per_kind")
+    parts = []
+    if fraction:
+        parts.append(f"a seeded {100 * float(fraction):g} % sample of each domain, kind and split")
+    if cap:
+        parts.append(f"at most {int(cap)} statements per domain, kind and split")
+    return " and ".join(parts) or None
+
+
+def smoke_test_note(result: Result) -> str | None:
+    """The label of a run on a sample of its release (None for a full run): it is a smoke test."""
+    sample = sample_description(result)
+    if sample is None:
+        return None
+    return (
+        f"SMOKE TEST: scored on {sample}, not the whole release; its intervals are wider than a full "
+        "run's and it is ranked only against runs on the same sample"
+    )
+
+
 def fmt(est: Estimate | None, digits: int = 1) -> str:
     """``value [low, high]``."""
     if est is None:
@@ -63,10 +91,7 @@ def _identity_lines(result: Result) -> list[str]:
 def headline_table(result: Result) -> str:
     """The headline scores with their 95 % CIs."""
     head = result.headline
-    rows = [
-        (label, fmt(getattr(head, key), 3 if key == "baseline_ap" else 1), why)
-        for key, label, why in HEADLINE_ROWS
-    ]
+    rows = [(label, fmt(getattr(head, key), digits_of(key)), why) for key, label, why in HEADLINE_ROWS]
     measured = ", ".join(head.measurable_domains) or "none (not measurable)"
     title = f"{head.probe}; measured on: {measured}"
     return tabulate(rows, headers=["headline (95% CI)", title, "definition"], disable_numparse=True)
@@ -189,48 +214,126 @@ def quality_table(result: Result) -> str:
 
 def report_card(result: Result) -> str:
     """The full report card as plain text (also written as report.md beside the result)."""
-    parts = ["truthstab report card", "=" * 21, *_identity_lines(result), "", headline_table(result)]
+    smoke = smoke_test_note(result)
+    parts = ["truthstab report card", "=" * 21, *([f"! {smoke}"] if smoke else []), *_identity_lines(result)]
+    parts += ["", headline_table(result)]
     parts += ["", "Per domain (primary probe; fit-aware: against the refit null)", domain_table(result)]
-    parts += [
-        "",
-        f"Fit-aware rates ({result.headline.n_refits} refits; 95 % joint bootstrap over statements and refits)",
-        fit_aware_table(result),
-    ]
-    parts += [
-        "",
-        "Full-data fits, as in the paper (retraction CI: 95 % bootstrap over test statements only)",
-        perturbation_table(result),
-    ]
-    parts += ["", "Baseline probe quality (test split)", quality_table(result)]
+    if result.metrics:  # the probe stage's report; absent only from hand-made results
+        parts += [
+            "",
+            f"Fit-aware rates ({result.headline.n_refits} refits; 95 % joint bootstrap over statements "
+            "and refits)",
+            fit_aware_table(result),
+        ]
+        parts += [
+            "",
+            "Full-data fits, as in the paper (retraction CI: 95 % bootstrap over test statements only)",
+            perturbation_table(result),
+        ]
+        parts += ["", "Baseline probe quality (test split)", quality_table(result)]
     if result.headline.warnings:
         parts += ["", "WARNINGS", *[f"! {w}" for w in result.headline.warnings]]
     return "\n".join(parts) + "\n"
 
 
-def compare(a: Result, b: Result) -> str:
-    """Two results side by side: headline values, differences, and whether their CIs overlap."""
+def _scope(result: Result) -> dict:
+    """What part of which release, under which protocol, a result scored: runs compare like for like
+    only when these agree."""
+    options = result.protocol.options
+    return {
+        "dataset": f"{result.dataset.name}@{result.dataset.version}",
+        "dataset_sha256": result.dataset.sha256,
+        "protocol": result.protocol.mode,
+        "primary_probe": result.headline.probe,
+        "sample_fraction": options.get("sample_fraction"),
+        "max_per_kind": options.get("max_per_kind"),
+        "domains": sorted(options.get("domains") or result.headline.per_domain),
+        "seed": result.protocol.seed,
+    }
+
+
+def compare_warnings(a: Result, b: Result) -> list[str]:
+    """Why two results are not comparable like for like (empty when they are)."""
+    sa, sb = _scope(a), _scope(b)
+    warnings = []
+    if (sa["dataset"], sa["dataset_sha256"]) != (sb["dataset"], sb["dataset_sha256"]):
+        warnings.append(
+            f"different releases (A {sa['dataset']} sha256 {sa['dataset_sha256'][:12]}, B {sb['dataset']} "
+            f"sha256 {sb['dataset_sha256'][:12]}): not comparable like for like"
+        )
+    if sa["protocol"] != sb["protocol"]:
+        warnings.append(f"different protocol modes (A {sa['protocol']}, B {sb['protocol']})")
+    if sa["primary_probe"] != sb["primary_probe"]:
+        warnings.append(f"different primary probes (A {sa['primary_probe']}, B {sb['primary_probe']})")
+    sample = ("sample_fraction", "max_per_kind", "domains")
+    if any(sa[k] != sb[k] for k in sample):
+
+        def describe(scope: dict) -> str:
+            return ", ".join(f"{k} {scope[k]}" for k in sample if scope[k])
+
+        warnings.append(
+            f"different samples of the release (A: {describe(sa)}; B: {describe(sb)}): they scored other "
+            "statements, so the difference mixes models and samples"
+        )
+    elif sa["seed"] != sb["seed"] and (sa["sample_fraction"] or sa["max_per_kind"]):
+        warnings.append(f"different seeds (A {sa['seed']}, B {sb['seed']}) draw different samples")
+    for name, result in (("A", a), ("B", b)):
+        sample = sample_description(result)
+        if sample:
+            warnings.append(f"{name} is a smoke test on {sample}: its intervals are wider than a full run's")
+    return warnings
+
+
+def _run_label(result: Result) -> str:
+    return f"{result.model.id}@{result.model.revision_sha[:8]} {result.model.dtype}"
+
+
+def compare_data(a: Result, b: Result) -> dict:
+    """Two results side by side as data: each headline quantity, B - A, whether the CIs overlap, and
+    the warnings of :func:`compare_warnings`."""
     rows = []
     for key, label, _ in HEADLINE_ROWS:
         ea, eb = getattr(a.headline, key), getattr(b.headline, key)
-        if ea is None or eb is None:
-            rows.append((label, fmt(ea), fmt(eb), "-", "-"))
+        both = ea is not None and eb is not None
+        rows.append(
+            {
+                "metric": key,
+                "label": label,
+                "a": ea.model_dump() if ea is not None else None,
+                "b": eb.model_dump() if eb is not None else None,
+                "difference": eb.value - ea.value if both else None,
+                "cis_overlap": bool(ea.ci_low <= eb.ci_high and eb.ci_low <= ea.ci_high) if both else None,
+            }
+        )
+    return {
+        "a": {"run": _run_label(a), **_scope(a)},
+        "b": {"run": _run_label(b), **_scope(b)},
+        "rows": rows,
+        "warnings": compare_warnings(a, b),
+    }
+
+
+def compare(a: Result, b: Result) -> str:
+    """Two results side by side: headline values, differences, and whether their CIs overlap."""
+    data = compare_data(a, b)
+    rows = []
+    for row in data["rows"]:
+        d = digits_of(row["metric"])
+        ea, eb = getattr(a.headline, row["metric"]), getattr(b.headline, row["metric"])
+        if row["difference"] is None:  # not measurable on one side: nothing to subtract
+            rows.append((row["label"], fmt(ea, d), fmt(eb, d), "-", "-"))
             continue
-        overlap = ea.ci_low <= eb.ci_high and eb.ci_low <= ea.ci_high
-        rows.append((label, fmt(ea), fmt(eb), f"{eb.value - ea.value:+.2f}", "yes" if overlap else "NO"))
-    name_a = f"A: {a.model.id}@{a.model.revision_sha[:8]} {a.model.dtype}"
-    name_b = f"B: {b.model.id}@{b.model.revision_sha[:8]} {b.model.dtype}"
-    notes = []
-    if (a.dataset.name, a.dataset.version, a.dataset.sha256) != (
-        b.dataset.name,
-        b.dataset.version,
-        b.dataset.sha256,
-    ):
-        notes.append("! the two results were computed on different datasets: not comparable like for like")
-    if a.protocol.mode != b.protocol.mode:
-        notes.append("! the two results use different protocol modes")
-    if a.headline.probe != b.headline.probe:
-        notes.append("! the two results use different primary probes")
+        overlap = "yes" if row["cis_overlap"] else "NO"
+        rows.append((row["label"], fmt(ea, d), fmt(eb, d), f"{row['difference']:+.{d + 1}f}", overlap))
     table = tabulate(
-        rows, headers=["headline (95% CI)", name_a, name_b, "B - A", "CIs overlap"], disable_numparse=True
+        rows,
+        headers=[
+            "headline (95% CI)",
+            f"A: {data['a']['run']}",
+            f"B: {data['b']['run']}",
+            "B - A",
+            "CIs overlap",
+        ],
+        disable_numparse=True,
     )
-    return "\n".join([table, *notes]) + "\n"
+    return "\n".join([table, *(f"! {w}" for w in data["warnings"])]) + "\n"

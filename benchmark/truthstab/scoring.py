@@ -7,6 +7,7 @@ so an interrupted run leaves nothing half-written and a rerun gives identical nu
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -26,6 +27,26 @@ from truthstab.results import Result
 #: The built-in probes; the default run fits the two linear ones (sAwMIL on request: see docs/method.md,
 #: "Choosing the headline probe").
 PROBE_NAMES = ("sawmil", "mean-diff", "logistic")
+#: Fewest bootstrap resamples a run accepts (fewer give meaningless 95 % intervals).
+MIN_BOOTSTRAP = 10
+#: Environment variable naming the folder `truthstab score` writes runs to when --out is not given.
+RESULTS_ENV = "TRUTHSTAB_RESULTS"
+
+
+def default_results_dir() -> Path:
+    """Where runs go without --out: $TRUTHSTAB_RESULTS, else the user data folder (platformdirs, when
+    installed), else ./results (git-ignored in the repository). Never the committed submissions/ folder,
+    so a first run leaves the repository unmodified."""
+    env = os.environ.get(RESULTS_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+    except ImportError:
+        return Path("results")
+    return Path(platformdirs.user_data_dir("truthstab")) / "results"
+
+
 DEFAULT_PROBES = ("mean-diff", "logistic")
 PRIMARY_PROBE_ORDER = ("mean-diff", "logistic", "sawmil")
 
@@ -45,7 +66,7 @@ class ScoreConfig(BaseModel):
     device: str = "auto"
     batch_size: str = "auto"
     seed: int = 0
-    n_bootstrap: int = Field(default=1000, ge=10)
+    n_bootstrap: int = Field(default=1000, ge=MIN_BOOTSTRAP)
     n_refits: int = Field(default=N_REFITS, ge=0, description="bootstrap refits per domain and probe")
     noise_rows: Literal["keep", "drop"] = "keep"
     domains: list[str] | None = None
@@ -58,7 +79,7 @@ class ScoreConfig(BaseModel):
         le=1,
         description="seeded share of each domain, kind and split (keeps the proportions)",
     )
-    out: Path = Path("submissions")
+    out: Path = Field(default_factory=default_results_dir)
     trust_remote_code: bool = False
     chat_template: Literal["auto", "on", "off"] = "auto"
     cache_dir: Path | None = None

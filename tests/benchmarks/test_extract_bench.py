@@ -3,7 +3,7 @@
 Run by `make bench` (``--benchmark-enable --benchmark-only``). Every figure is a ratio to a baseline
 measured in the same run on the same statements, so machine load cancels out as far as it can:
 
-- ours vs the reference approach (method.md §12.5: each chat-templated statement padded to 100 tokens,
+- ours vs the reference approach (docs/method.md §12.5: each chat-templated statement padded to 100 tokens,
   batches of 12, one full forward pass per wanted layer reading ``hidden_states``), for one layer, the
   paper's setting (target >= 5x);
 - ours vs a bare forward pass over exactly the inputs we feed (same sorted batches, shared-prefix cache,

@@ -4,7 +4,7 @@ Real shape: SmolLM2-135M on the default release: 3 domains x ~8000 statements, 5
 (all swept), token bags of ~12 tokens at the chosen layer, 3 probes, 5 tasks, 1000 bootstrap resamples.
 TRUTHSTAB_BENCH_N sets the statements per domain (default 8000). Results are printed as ratios:
 - the whole stage vs the reference's ONE sAwMIL (domain, task) fit (over 20 minutes on 2 CPU cores,
-  method.md §12 defect 8);
+  docs/method.md §12 defect 8);
 - our primal sAwMIL vs the sawmil package's dual QPs on the same small problem.
 """
 

@@ -32,6 +32,8 @@ ARGS = [
 ]
 EVIL = "<img src=x onerror=alert(1)>"
 BREAKOUT = "evil</script><script>alert(2)</script><!--"
+LONG = "HuggingFaceTB/SmolLM2-135M-Instruct"
+GGUF = "Q4_1 GGUF weights dequantised to float32"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -41,7 +43,16 @@ def board(tmp_path_factory):
     root = tmp_path_factory.mktemp("lb")
     results = root / "results"
     noise = np.random.default_rng(0).normal(size=1000)
-    save(results, make_result("org/alpha", 90, 2, draws=paired_draws(90, noise), n_parameters=8_000_000_000))
+    figs = ["figures/layer_sweep.png", "figures/flip_rates.png"]
+    alpha = save(
+        results,
+        make_result(
+            "org/alpha", 90, 2, draws=paired_draws(90, noise), n_parameters=8_000_000_000, figures=figs
+        ),
+    )
+    (alpha.parent / "figures").mkdir()
+    for name in figs:
+        (alpha.parent / name).write_bytes(tiny_png(size=24))
     save(
         results,
         make_result("org/beta", 70, 3, sha="b" * 40, draws=paired_draws(70, noise), is_instruct=False),
@@ -62,9 +73,25 @@ def board(tmp_path_factory):
         f"truthstab report card\n=====================\nmodel      {EVIL}\n\n"
         "headline   value\n---------  -----\ntruth      50.0 [47.0, 53.0]\n</script><script>alert(3)</script>\n"
     )
-    save(results, make_result(BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "medicine": 10}))
+    save(
+        results,
+        make_result(
+            BREAKOUT, 20, 3, sha="f" * 40, domain_truth={"cities": 95, "definitions": 10, "medicine": 10}
+        ),
+    )
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
+    # A real, long Hub id that must wrap between its parts, never mid-word.
+    save(
+        results,
+        make_result(
+            LONG, 30, 3, sha="3" * 40, mode="faithful", quantization_note=GGUF, warnings=[f"weights: {GGUF}"]
+        ),
+    )
     save(results, make_result("org/quick", 40, 3, sha="2" * 40, max_per_kind=60))
+    # The same model in bfloat16 (a higher score): one row per model, this run listed in its details.
+    save(results, make_result("org/alpha", 97, 1, dtype="bfloat16"))
+    # A forged result on an invented release: refused by the build, so it never makes a board of its own.
+    save(results, make_result("org/forged", 99, 1, sha="9" * 40, dataset_name=EVIL))
     out = root / "leaderboard"
     write_leaderboard(build_leaderboard(results), out)
     return out
@@ -185,20 +212,23 @@ def test_filters(page):
     assert p.text_content("#rows tr:first-child td.c-truth_stability").startswith("95.0")
     assert "cities 12" in p.text_content("#rows tr:first-child td.c-layers")
     p.select_option("#domain", "definitions")
-    assert BREAKOUT not in page.models()  # not scored on definitions
+    assert page.models()[-1] == BREAKOUT  # 10 on definitions: last
 
 
 def test_board_switcher(page):
     p = page.page
     labels = p.eval_on_selector_all("#board option", "o => o.map(x => x.textContent)")
     assert labels == [
-        "truthstab 1.0.0 · fixed (5)",
-        "truthstab 1.0.0 · faithful (1)",
-        "truthstab 1.0.0 · fixed · max 60 per kind (1)",
+        "truthstab 1.0.0 · fixed",
+        "truthstab 1.0.0 · faithful",
+        "truthstab 1.0.0 · fixed · smoke test (max 60/kind)",
     ]
+    assert not p.is_visible("#smoke")
     p.select_option("#board", "1")
-    assert page.models() == ["org/faithful-only"]
+    assert page.models() == ["org/faithful-only", LONG]
     assert "protocol faithful" in p.text_content("#board-info")
+    p.select_option("#board", "2")
+    assert p.is_visible("#smoke") and "wider" in p.text_content("#smoke")
 
 
 def test_detail_view_and_hostile_names_stay_text(page):
@@ -226,6 +256,34 @@ def test_detail_view_and_hostile_names_stay_text(page):
     p.click("#detail-close")
     assert not p.is_visible("#detail")
     p.wait_for_timeout(200)  # give any injected handler the chance to fire (the fixture checks dialogs)
+
+
+def test_one_row_per_model_other_dtype_in_details(page):
+    p = page.page
+    assert page.models().count("org/alpha") == 1
+    assert p.text_content("#rows tr:first-child td.c-dtype") == "float32"
+    p.locator("#rows tr:first-child button.open").click()
+    alt = p.locator("#detail-body .alternatives tbody tr")
+    assert alt.count() == 1
+    assert alt.locator("td").first.text_content() == "bfloat16"
+    assert alt.locator("td").nth(2).text_content().startswith("97.0")
+    p.click("#detail-close")
+
+
+def test_detail_shows_flip_rate_and_layer_sweep_figures_inline(page):
+    p = page.page
+    p.locator("#rows tr", has_text="org/alpha").locator("button.open").click()
+    figs = p.locator("#detail-body .figs figure.wide")
+    assert figs.count() == 2
+    captions = figs.locator("figcaption").all_text_contents()
+    assert captions[0].startswith("Flip rates") and captions[1].startswith("Layer sweep")
+    p.wait_for_function(
+        "() => [...document.querySelectorAll('#detail-body .figs img')].every(i => i.naturalWidth === 24)"
+    )
+    # Shown large, not as thumbnails: each spans the dialog's content width.
+    widths = p.eval_on_selector_all("#detail-body .figs figure.wide img", "i => i.map(x => x.clientWidth)")
+    assert min(widths) > 400, widths
+    p.click("#detail-close")
 
 
 def test_served_from_localhost(browser, server):
@@ -273,6 +331,78 @@ def test_empty_board_page(browser, tmp_path):
         pg.page.goto((tmp_path / "out" / "index.html").as_uri())
         assert pg.page.text_content("#board-info") == "No scored models yet."
         assert pg.models() == []
+        assert pg.errors == [] and pg.blocked == []
+    finally:
+        pg.close()
+
+
+# Every cell's text inside its cell; cells beyond the frame's right edge only with the scroll hint shown.
+CELL_CHECK = """() => {
+  const wrap = document.querySelector('.table-wrap').getBoundingClientRect();
+  const cells = [...document.querySelectorAll('#board-table th, #board-table td')];
+  return {
+    overflowing: cells.filter(c => c.scrollWidth > c.clientWidth).map(c => c.className + ': ' + c.textContent),
+    beyond: cells.filter(c => c.getBoundingClientRect().right > wrap.right + 0.5).length,
+    hint: !document.getElementById('scroll-hint').hidden
+      && document.getElementById('scroll-hint').getBoundingClientRect().height > 0,
+  };
+}"""
+
+# Where a model name's text wraps: [name, the character before the break, the character after].
+BREAKS = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('#rows td.c-model > a, #rows td.c-model > span:first-child')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let prevTop = null, prevChar = null, node;
+    while ((node = walker.nextNode())) {
+      for (let i = 0; i < node.length; i++) {
+        const r = document.createRange();
+        r.setStart(node, i); r.setEnd(node, i + 1);
+        const rect = r.getClientRects()[0];
+        if (!rect) continue;
+        if (prevTop !== null && rect.top > prevTop + 2) out.push([cell.textContent, prevChar, node.data[i]]);
+        prevTop = rect.top; prevChar = node.data[i];
+      }
+    }
+  }
+  return out;
+}"""
+
+# Does every board name fit its selector? Text width (canvas, the select's own font) vs the space inside.
+BOARD_FITS = """() => {
+  const sel = document.getElementById('board');
+  const style = getComputedStyle(sel);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.font;
+  const room = sel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return [...sel.options].map(o => [o.textContent, ctx.measureText(o.textContent).width, room]);
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_cells_fully_visible_names_whole_and_board_names_fit(browser, board, width):
+    pg = Page(browser, width=width)
+    try:
+        p = pg.page
+        p.goto((board / "index.html").as_uri())
+        for index in ("0", "1"):  # the main board and the board with the long Hub id
+            p.select_option("#board", index)
+            page_width = p.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert page_width[0] <= page_width[1], page_width
+            check = p.evaluate(CELL_CHECK)
+            assert check["overflowing"] == [], check
+            if check["beyond"]:  # columns off-screen: only with the cue
+                assert check["hint"], check
+                p.eval_on_selector(".table-wrap", "w => w.scrollTo(w.scrollWidth, 0)")
+                p.wait_for_function("() => document.getElementById('scroll-hint').hidden")
+            # A break between two letters or digits splits a word ("SmolL" / "M2"): never.
+            mid_word = [b for b in p.evaluate(BREAKS) if b[1].isalnum() and b[2].isalnum()]
+            assert mid_word == [], mid_word
+        fits = p.evaluate(BOARD_FITS)
+        assert all(width <= room for _, width, room in fits), fits
+        # The GGUF note is one warning, not two.
+        p.locator("#rows tr", has_text="SmolLM2").locator("button.open").click()
+        assert p.locator("#detail-body ul.warnings li").all_text_contents() == [f"weights: {GGUF}"]
         assert pg.errors == [] and pg.blocked == []
     finally:
         pg.close()

@@ -1,6 +1,6 @@
 """Hidden-state extraction: per-layer last-token and mean vectors, and token bags, fast and exact.
 
-What is pooled (a decision, method.md §4): the statement's OWN tokens. Special tokens the tokenizer adds
+What is pooled (a decision, docs/method.md §4): the statement's OWN tokens. Special tokens the tokenizer adds
 (BOS, [CLS], [SEP]) and a chat template's text before and after the statement are context, not pooled:
 "last" is the statement's last token, "mean" and "bags" cover exactly its tokens. Causal models
 therefore never need the tokens after the statement (they cannot influence earlier positions) and do
@@ -145,7 +145,7 @@ def encode_statements(loaded: LoadedModel, texts: list[str], use_shared_prefix: 
     """Tokenize statements (through the chat template if the spec says so) and locate their own tokens.
 
     Chat-templated text is tokenized without adding special tokens: templates carry their own BOS, and a
-    second one would shift every position (reference defect 4, method.md §12).
+    second one would shift every position (reference defect 4, docs/method.md §12).
     """
     tok = loaded.tokenizer
     prefix_text, suffix_text = split_template(tok) if loaded.spec.uses_chat_template else ("", "")

@@ -9,7 +9,7 @@ Layout under the root (``$TRUTHSTAB_CACHE/activations`` or ``~/.cache/truthstab/
         chunk-00000.safetensors   rows 0..511: last.L, mean.L (bf16), bag.L.vectors (bf16), bag.L.offsets
 
 Values are stored as bfloat16: float32's range in 16 bits (float16 overflows on models with massive
-activations, method.md §4). A chunk file is written under a temporary name and renamed, and only then
+activations, docs/method.md §4). A chunk file is written under a temporary name and renamed, and only then
 listed in the index, so a killed run leaves at most an unlisted temporary file: the next run resumes at
 the first unlisted chunk. Every chunk's sha256 is checked when it is read.
 

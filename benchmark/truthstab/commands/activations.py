@@ -29,7 +29,10 @@ def activations() -> None:
 @click.option("--dataset", default="truthstab", show_default=True, help="Release NAME[@VERSION] or folder.")
 @click.option("--domain", "domains", multiple=True, help="Domain(s) to extract (repeatable); default: all.")
 @click.option(
-    "--layers", default="all", show_default=True, help="all, or a list like 3,5-7 (0-based blocks)."
+    "--layers",
+    default="all",
+    show_default=True,
+    help="all, or layers and ranges like 12 or 8-14 (0-based blocks).",
 )
 @click.option("--bag-layers", default="", help="Layers whose token bags are stored too, like 12,15.")
 @click.option("--batch-size", default="auto", show_default=True, help="auto (GPU: backs off on OOM) or N.")

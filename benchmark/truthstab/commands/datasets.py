@@ -49,8 +49,11 @@ def datasets() -> None:
 @datasets.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_cmd(as_json: bool) -> None:
-    """Releases found here, with version, domains, row counts and sha256 prefix."""
-    releases = registry.list_releases()
+    """Releases found here, with version, domains, row counts and sha256 prefix; broken folders named."""
+    releases, broken = registry.scan_releases()
+    # A broken folder is reported on stderr, so the JSON on stdout stays the list of usable releases.
+    for b in broken:
+        click.echo(f"broken release folder {b.path}: {b.reason}", err=True)
     if as_json:
         _echo_json([_release_summary(r) for r in releases])
         return

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import click
 
-from truthstab.leaderboard.build import build_leaderboard, read_leaderboard
+from truthstab.leaderboard import LeaderboardError
+from truthstab.leaderboard.build import Skipped, build_leaderboard, read_leaderboard
 from truthstab.leaderboard.render import SORT_KEYS, sorted_rows, terminal_table, write_leaderboard
 from truthstab.leaderboard.serve import make_server, url_of
 
@@ -34,8 +36,13 @@ def leaderboard() -> None:
     help="Folder to write index.html, leaderboard.json/.csv/.md and figures/ into.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-def build_cmd(results_dir: str, out_dir: str, as_json: bool) -> None:
-    """Read every result file and write the leaderboard, atomically."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit non-zero when any result file was skipped (the board is still written).",
+)
+def build_cmd(results_dir: str, out_dir: str, as_json: bool, strict: bool) -> None:
+    """Read every result file and write the leaderboard, atomically; say how many files were skipped."""
     lb = build_leaderboard(results_dir)
     written = write_leaderboard(lb, out_dir)
     summary = {
@@ -46,14 +53,37 @@ def build_cmd(results_dir: str, out_dir: str, as_json: bool) -> None:
     }
     if as_json:
         click.echo(json.dumps(summary, indent=1))
-        return
-    for b in lb.boards:
-        click.echo(f"board {b.id}: {len(b.rows)} model(s)")
-    for s in lb.skipped:
-        click.echo(f"skipped {s.path}: {s.reason}", err=True)
-    for r in lb.replaced:
-        click.echo(f"replaced {r.path} by newer {r.replaced_by}")
-    click.echo(f"wrote {out_dir}/index.html, leaderboard.json, leaderboard.csv, leaderboard.md")
+    else:
+        for b in lb.boards:
+            click.echo(f"board {b.id}: {len(b.rows)} model(s)")
+        for s in lb.skipped:
+            click.echo(f"skipped {s.path}: {s.reason}", err=True)
+        for r in lb.replaced:
+            click.echo(f"replaced {r.path} by newer {r.replaced_by}")
+        click.echo(f"wrote {out_dir}/index.html, leaderboard.json, leaderboard.csv, leaderboard.md")
+        # Last, so the count is the line a person reads, not lost above the board list.
+        click.echo(skipped_summary(lb.skipped, sum(len(b.rows) for b in lb.boards)), err=bool(lb.skipped))
+    if strict and lb.skipped:
+        raise LeaderboardError(
+            f"--strict: {len(lb.skipped)} result file(s) skipped (listed above); fix or remove them"
+        )
+
+
+def skipped_summary(skipped: list[Skipped], n_rows: int) -> str:
+    """One line: how many result files were skipped, grouped by the kind of reason."""
+    if not skipped:
+        return f"{n_rows} ranked row(s); none skipped"
+    kinds = Counter(_reason_kind(s.reason) for s in skipped)
+    parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"skipped {len(skipped)} result file(s): {parts}"
+
+
+def _reason_kind(reason: str) -> str:
+    if reason.startswith("not ranked:"):
+        return "not on a known release"
+    if reason.startswith("symbolic link"):
+        return "symbolic link"
+    return "unreadable or invalid"
 
 
 @leaderboard.command("show")
@@ -76,7 +106,9 @@ def show_cmd(out_dir: str, board_id: str | None, domain: str | None, sort: str, 
     board = read_leaderboard(out_dir).board(board_id)
     if as_json:
         rows = sorted_rows(board, sort, domain)
-        click.echo(json.dumps([r.model_dump(mode="json", exclude={"report_card"}) for r in rows], indent=1))
+        label = {"board": board.id, "smoke_test": board.smoke_test}  # a quick run is marked on every row
+        dumped = [{**r.model_dump(mode="json", exclude={"report_card"}), **label} for r in rows]
+        click.echo(json.dumps(dumped, indent=1))
         return
     click.echo(terminal_table(board, domain, sort))
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from truthstab.commands.score import BOOTSTRAP_HELP, LAYERS_HELP
 from truthstab.fitaware import N_REFITS
+from truthstab.scoring import MIN_BOOTSTRAP
 
 COLUMNS = {
     "domain": "domain",
@@ -39,12 +41,19 @@ def probe_group() -> None:
     show_default=True,
     help="Comma list of mean-diff, logistic, sawmil or module:Class plug-ins.",
 )
-@click.option("--layers", default="auto", show_default=True, help="auto, paper, or a list like 12 or 10-20.")
+@click.option("--layers", default="auto", show_default=True, help=LAYERS_HELP)
 @click.option(
     "--protocol", "mode", type=click.Choice(["fixed", "faithful"]), default="fixed", show_default=True
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--bootstrap", "n_bootstrap", default=1000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=MIN_BOOTSTRAP),
+    help=BOOTSTRAP_HELP,
+)
 @click.option(
     "--refits",
     "n_refits",

@@ -6,13 +6,20 @@ import json
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from truthstab.errors import ResultError
+from truthstab.errors import ResultError, option_error
 from truthstab.fitaware import N_REFITS
 from truthstab.results import dump_result, read_result
 from truthstab.run_layout import RESULT_FILE
-from truthstab.scoring import DEFAULT_PROBES, ScoreConfig, score
+from truthstab.scoring import DEFAULT_PROBES, MIN_BOOTSTRAP, RESULTS_ENV, ScoreConfig, score
 from truthstab.submissions.modes import apply_umask
+
+#: Shared by score and probe, so both describe --layers and --bootstrap the same way.
+LAYERS_HELP = (
+    "auto (sweep, pick per domain), paper (the paper's table), or layers and ranges like 12 or 8-14."
+)
+BOOTSTRAP_HELP = f"Bootstrap resamples (at least {MIN_BOOTSTRAP})."
 
 
 def _split(value: str) -> list[str]:
@@ -29,14 +36,19 @@ def _split(value: str) -> list[str]:
     show_default=True,
     help="Comma list of mean-diff, logistic, sawmil or module:Class plug-ins.",
 )
-@click.option("--layers", default="auto", show_default=True, help="auto | paper | comma-separated layers.")
+@click.option("--layers", default="auto", show_default=True, help=LAYERS_HELP)
 @click.option("--protocol", type=click.Choice(["fixed", "faithful"]), default="fixed", show_default=True)
 @click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N].")
 @click.option("--batch-size", default="auto", show_default=True, help="auto or a positive integer.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--bootstrap", "n_bootstrap", type=int, default=1000, show_default=True, help="Bootstrap resamples."
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=MIN_BOOTSTRAP),
+    default=1000,
+    show_default=True,
+    help=BOOTSTRAP_HELP,
 )
 @click.option(
     "--refits",
@@ -63,7 +75,12 @@ def _split(value: str) -> list[str]:
     default=None,
     help="Score a seeded share of each domain, kind and split, keeping their proportions (quick runs).",
 )
-@click.option("--out", type=click.Path(path_type=Path), default=Path("submissions"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Folder to write the run into [default: ${RESULTS_ENV}, else the user data folder, else ./results].",
+)
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="Activation cache root.")
 @click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True)
 @click.option(
@@ -73,7 +90,12 @@ def _split(value: str) -> list[str]:
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def score_command(as_json: bool, quiet: bool, probes: str, domains: str | None, **options) -> None:
     """Score MODEL (alias, Hub id or local folder) for representational stability of truth."""
-    config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
+    if options.get("out") is None:
+        options.pop("out")  # the config's default: $TRUTHSTAB_RESULTS, the user data folder or ./results
+    try:
+        config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
+    except ValidationError as exc:
+        raise option_error(exc) from None
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
     output = score(config, progress=not (quiet or as_json), echo=echo)
     apply_umask(output.run_dir)  # the run folder comes out of mkdtemp (0700): readable as the umask says
@@ -123,8 +145,14 @@ def show_command(path: Path, as_json: bool) -> None:
 @results_group.command("compare")
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
-def compare_command(a: Path, b: Path) -> None:
-    """Put two results side by side: differences and whether their CIs overlap."""
-    from truthstab.report import compare
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison and its warnings as JSON.")
+def compare_command(a: Path, b: Path, as_json: bool) -> None:
+    """Put two results side by side: differences, whether their CIs overlap, and warnings when they
+    were scored on different samples, releases or protocols."""
+    from truthstab.report import compare, compare_data
 
-    click.echo(compare(read_result(_result_file(a)), read_result(_result_file(b))), nl=False)
+    ra, rb = read_result(_result_file(a)), read_result(_result_file(b))
+    if as_json:
+        click.echo(json.dumps(compare_data(ra, rb), indent=1))
+    else:
+        click.echo(compare(ra, rb), nl=False)

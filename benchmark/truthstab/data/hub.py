@@ -111,6 +111,25 @@ def _check_identity(candidate: Release, name: str, version: str | None, repo_id:
             )
 
 
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders ``path.mkdir(parents=True)`` would create, deepest first."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed download created (deepest first), so it leaves nothing behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (someone else wrote there) or already gone: leave it
+            return
+
+
 def _place(tmp: Path, dest: Path) -> None:
     if dest.exists():
         raise DatasetError(f"{dest} already exists: remove it or choose another --to folder")
@@ -137,6 +156,7 @@ def download_release(
         raise DatasetError(
             f"{to / release_dirname(name, version)} already exists: remove it or choose another --to"
         )
+    created = _missing_folders(to)
     to.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".download.", suffix=".tmp", dir=to))
     try:
@@ -162,5 +182,6 @@ def download_release(
         _place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
         raise
     return Downloaded(ref=release.ref, path=dest, sha256=release.sha256, source=source, revision=commit)

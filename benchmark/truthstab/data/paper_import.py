@@ -1,4 +1,4 @@
-"""Import the paper's published CSV files (method.md §11) as release ``paper-2511.19166``.
+"""Import the paper's published CSV files (docs/method.md §11) as release ``paper-2511.19166``.
 
 Input files, per domain prefix D in {cities_loc, med_indications, defs}: ``D_true_false.csv``,
 ``D_synthetic.csv``, ``D_fictional.csv`` and ``D_noise_10.csv``, with the columns of ``PAPER_COLUMNS``
@@ -231,7 +231,7 @@ def _card(report: ImportReport) -> CardInfo:
         limitations=(
             f"{len(report.problems)} rows could not be mapped and are left out; each is listed with its file "
             f"and line in {REPORT_NAME}. The definitions split follows the published in_* columns, which "
-            "differ from the split the paper's probe code used (method.md §12, defect 3)."
+            "differ from the split the paper's probe code used (docs/method.md §12, defect 3)."
         ),
     )
 
@@ -259,7 +259,7 @@ def import_paper(
             _read_file(path, domain, allowed, report, rows)
     if not rows:
         raise DatasetError(
-            f"no statements found in {src_dir}: expected files like cities_loc_true_false.csv (method.md §11)"
+            f"no statements found in {src_dir}: expected files like cities_loc_true_false.csv (docs/method.md §11)"
         )
     statements = [s for s, _ in rows.values()]
     report.rows = len(statements)

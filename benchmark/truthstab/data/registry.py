@@ -109,18 +109,36 @@ def open_release(path: Path, origin: str = "path") -> Release:
     return Release(name=manifest.name, version=manifest.version, path=path, manifest=manifest, origin=origin)
 
 
-def list_releases() -> list[Release]:
-    """Every release found in the roots, sorted by name and version (first root wins on duplicates)."""
+class BrokenRelease(BaseModel):
+    """A folder in a release root that looks like a release but cannot be opened, and why."""
+
+    path: Path
+    reason: str
+
+
+def scan_releases() -> tuple[list[Release], list[BrokenRelease]]:
+    """Every release found in the roots, sorted by name and version (first root wins on duplicates),
+    and the folders that hold a manifest but cannot be opened: one broken folder hides no other release."""
     found: dict[tuple[str, str], Release] = {}
+    broken: list[BrokenRelease] = []
     for origin, root in release_roots():
         if not root.is_dir():
             continue
         for child in sorted(root.iterdir()):
             if child.name.startswith(".") or not (child / MANIFEST_NAME).is_file():
                 continue  # temporary folders of an interrupted write, or unrelated folders
-            release = open_release(child, origin)
+            try:
+                release = open_release(child, origin)
+            except DatasetError as exc:
+                broken.append(BrokenRelease(path=child, reason=str(exc)))
+                continue
             found.setdefault((release.name, release.version), release)
-    return sorted(found.values(), key=lambda r: (r.name, version_key(r.version)))
+    return sorted(found.values(), key=lambda r: (r.name, version_key(r.version))), broken
+
+
+def list_releases() -> list[Release]:
+    """Every release that can be opened (see :func:`scan_releases` for the broken folders)."""
+    return scan_releases()[0]
 
 
 def _available(releases: list[Release]) -> str:
@@ -134,11 +152,12 @@ def get_release(ref: str | Release) -> Release:
     if "/" in ref or os.sep in ref:
         return open_release(Path(ref))
     name, version = parse_ref(ref)
-    releases = list_releases()
+    releases, broken = scan_releases()
     matches = [r for r in releases if r.name == name and (version is None or r.version == version)]
     if not matches:
         wanted = f"{name}@{version}" if version else name
-        raise DatasetError(f"unknown release {wanted!r}; available: {_available(releases)}")
+        hint = f"; broken folders: {', '.join(str(b.path) for b in broken)}" if broken else ""
+        raise DatasetError(f"unknown release {wanted!r}; available: {_available(releases)}{hint}")
     return max(matches, key=lambda r: version_key(r.version))
 
 

@@ -3,7 +3,7 @@
 A release stores one row per statement. ``kind`` and ``truth`` describe the statement *as written*,
 negation included: "The city of Lyon is not located in Peru." is a true statement (kind ``true``) whose
 pairing (Lyon, Peru) is false. ``fiction_truth`` does the same for fictional statements, inside their
-fiction. This mirrors the reference data's ``correct`` column (method.md §2, §11).
+fiction. This mirrors the reference data's ``correct`` column (docs/method.md §2, §11).
 """
 
 from __future__ import annotations

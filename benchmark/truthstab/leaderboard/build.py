@@ -1,12 +1,22 @@
 """Collect result files, keep the newest per (model, revision sha, dtype), split them into boards, rank.
 
+Verification. Only a result scored on a known release is ranked: its dataset name, version, sha256 and
+domains must match a release the registry (:mod:`truthstab.data.registry`) finds, and every domain it
+scored must be one of that release's. Any other result (an invented release name, a modified copy of a
+release, made-up domains) is refused and listed in ``Leaderboard.skipped`` with the reason, so a crafted
+file can neither create a board nor become the board a visitor sees first.
+
 Boards. Results on different dataset releases or protocol modes are never ranked together: there is one
 board per (dataset name, dataset version, protocol mode). A run on part of a release (``--max-per-kind``,
 ``--domains``) scores other statements, so it gets a board of its own too (id suffix ``/max<N>`` and/or
 ``/<domain>+<domain>``), with a note saying so.
 
-Rows. One row per (model id, resolved revision sha, dtype) on a board; a newer result (``created_at``)
-for the same row replaces the older one, and the replaced file is listed in ``Leaderboard.replaced``.
+Rows. One row per model id on a board. A newer result (``created_at``) for the same (model id, revision
+sha, dtype) replaces the older one, and the replaced file is listed in ``Leaderboard.replaced``. When a
+model was scored more than once on a board (another dtype or revision), the run with the best provenance
+is ranked: float32 before bfloat16 before float16 (the run closest to the model's own weights), then the
+newest; the other runs are kept on the row as ``alternatives`` (shown in the detail view, never ranked),
+so one model never takes two places in the ranking.
 
 Rank groups. A model's rank group is 1 + the number of models on its board that are *significantly
 better* than it (the rule Chatbot Arena uses): models that nothing beats share group 1, and a model is
@@ -90,8 +100,18 @@ class DomainEntry(_Out):
     chance_ap: float | None = Field(default=None, description="the baseline AP of a random score")
 
 
+class Alternative(_Out):
+    """Another run of a row's model on the same board: listed beside the row, not ranked."""
+
+    revision_sha: str
+    dtype: str
+    created_at: str
+    truth_stability: Score
+    source: str = Field(description="the result file, relative to the results folder")
+
+
 class Row(_Out):
-    """One (model, revision sha, dtype) on a board."""
+    """One model on a board: its best-provenance run (see the module docstring)."""
 
     rank_group: int | None = None
     model_id: str
@@ -119,6 +139,9 @@ class Row(_Out):
     source: str = Field(description="the result file, relative to the results folder")
     report_card: str | None = None
     figures: list[str] = Field(default_factory=list, description="figure files, relative to the board")
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="the model's other runs on this board (other dtype or revision)"
+    )
     # Kept out of leaderboard.json: only the build needs them.
     draws: list[float] | None = Field(default=None, exclude=True)
     figure_sources: list[str] = Field(default_factory=list, exclude=True)
@@ -132,6 +155,9 @@ class Board(_Out):
     dataset_version: str
     protocol_mode: str
     subset: list[str] = Field(default_factory=list, description="empty, or the part of the release scored")
+    smoke_test: bool = Field(
+        default=False, description="a quick run on a sample of the release: wider intervals, not the ranking"
+    )
     dataset_sha256: list[str]
     harness_versions: list[str]
     domains: list[str]
@@ -238,6 +264,109 @@ def keep_newest(loaded: list[_Loaded]) -> tuple[list[_Loaded], list[Replaced]]:
             replaced.append(Replaced(path=str(best[key].path), replaced_by=str(item.path)))
         best[key] = item
     return list(best.values()), replaced
+
+
+#: Precision rank of a dtype for choosing a model's ranked run: lower is closer to the trained weights.
+DTYPE_PREFERENCE = {"float32": 0, "bfloat16": 1, "float16": 2}
+
+
+def provenance_key(item: _Loaded) -> tuple:
+    """Sort key of a model's runs on one board, best first: the widest dtype, then the newest."""
+    r = item.result
+    return (DTYPE_PREFERENCE.get(r.model.dtype, len(DTYPE_PREFERENCE)), -_when(r).timestamp(), item.rel)
+
+
+def one_run_per_model(kept: list[_Loaded]) -> list[tuple[_Loaded, list[_Loaded]]]:
+    """Group runs by (board, model id): (the best-provenance run, the others best first)."""
+    groups: dict[tuple[str, str], list[_Loaded]] = {}
+    for item in kept:
+        groups.setdefault((_board_id(item.result), item.result.model.id), []).append(item)
+    chosen = []
+    for runs in groups.values():
+        runs.sort(key=provenance_key)
+        chosen.append((runs[0], runs[1:]))
+    return chosen
+
+
+def _alternative(item: _Loaded) -> Alternative:
+    r = item.result
+    return Alternative(
+        revision_sha=r.model.revision_sha,
+        dtype=r.model.dtype,
+        created_at=_when(r).isoformat(),
+        truth_stability=_score(r.headline.truth_stability),
+        source=item.rel,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class KnownRelease:
+    """The identity of a release a result must match to be ranked."""
+
+    name: str
+    version: str
+    sha256: str
+    domains: tuple[str, ...]
+
+
+def known_releases() -> list[KnownRelease]:
+    """Every release the dataset registry finds (broken release folders are left out)."""
+    from truthstab.data.registry import scan_releases
+
+    releases, _broken = scan_releases()
+    return [KnownRelease(r.name, r.version, r.sha256, tuple(r.domains)) for r in releases]
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """An untrusted string quoted and bounded, for a refusal reason."""
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+def release_problem(result: Result, releases: list[KnownRelease]) -> str | None:
+    """Why ``result`` cannot be ranked against ``releases`` (None when it matches a known release)."""
+    d = result.dataset
+    same = [k for k in releases if k.name == d.name and k.version == d.version]
+    if not same:
+        known = ", ".join(f"{k.name}@{k.version}" for k in releases) or "none"
+        return (
+            f"not ranked: dataset {_shown(d.name)} version {_shown(d.version)} is not a known release "
+            f"(known: {known}); score the model on a release `truthstab datasets list` shows"
+        )
+    release = same[0]
+    ref = f"{release.name}@{release.version}"
+    if d.sha256 != release.sha256:
+        return (
+            f"not ranked: dataset sha256 {_shown(d.sha256, 16)} differs from release {ref} "
+            f"({release.sha256[:16]}...): it was scored on a modified copy; rescore on the published release"
+        )
+    if sorted(d.domains) != sorted(release.domains):
+        return (
+            f"not ranked: the result lists the domains {_shown(', '.join(sorted(d.domains)))} but release "
+            f"{ref} has {', '.join(sorted(release.domains))}"
+        )
+    scored = set(result.protocol.options.get("domains") or []) | set(result.headline.per_domain)
+    unknown = sorted(scored - set(release.domains))
+    if unknown:
+        return f"not ranked: scores domains {_shown(', '.join(unknown))} that release {ref} does not have"
+    return None
+
+
+def verify_results(
+    loaded: list[_Loaded], releases: list[KnownRelease]
+) -> tuple[list[_Loaded], list[Skipped]]:
+    """Split loaded results into those on a known release and the refused ones (with the reason)."""
+    ok: list[_Loaded] = []
+    refused: list[Skipped] = []
+    for item in loaded:
+        problem = release_problem(item.result, releases)
+        if problem:
+            refused.append(Skipped(path=str(item.path), reason=problem))
+        else:
+            ok.append(item)
+    return ok, refused
 
 
 # ------------------------------------------------------------------------------------------------- rank
@@ -354,19 +483,26 @@ def _board_id(result: Result) -> str:
 
 
 def _subset_note(result: Result) -> str | None:
-    cap = result.protocol.options.get("max_per_kind")
-    fraction = result.protocol.options.get("sample_fraction")
+    """The board note of a run on part of the release; a sampled run is labelled a smoke test."""
+    from truthstab.report import sample_description
+
     scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
-    notes = []
-    if fraction:
-        notes.append(
-            f"a seeded {100 * float(fraction):g} % sample of each domain, kind and split (a quick run)"
-        )
-    if cap:
-        notes.append(f"at most {int(cap)} statements per domain, kind and split (a quick run)")
+    sample = sample_description(result)
+    notes = [sample] if sample else []
     if scored and scored != sorted(result.dataset.domains):
         notes.append(f"only the domains {', '.join(scored)}")
-    return ("scored on part of the release: " + "; ".join(notes)) if notes else None
+    if not notes:
+        return None
+    text = "scored on part of the release: " + "; ".join(notes)
+    if sample:
+        text = f"Smoke test, {text}. Intervals are wider than a full run's; rank models on the full board"
+    return text
+
+
+def is_smoke_test(result: Result) -> bool:
+    """Whether a run scored a sample of its release (``--sample-fraction`` or ``--max-per-kind``)."""
+    options = result.protocol.options
+    return bool(options.get("sample_fraction") or options.get("max_per_kind"))
 
 
 def _score(est) -> Score:
@@ -393,16 +529,24 @@ def hub_url(model_id: str, source: str) -> str | None:
     return f"https://huggingface.co/{model_id}"
 
 
-def figure_folder(row_model_id: str, sha: str, dtype: str) -> str:
-    """The folder (relative to the board) that holds a row's copied figures."""
+def figure_folder(board_id: str, row_model_id: str, sha: str, dtype: str) -> str:
+    """The folder (relative to the board) that holds a row's copied figures.
+
+    The board is part of the path: a model's full run and its quick run have the same model, sha and
+    dtype, and each board must show its own run's figures."""
     return "/".join(
         [
             "figures",
+            safe_component(board_id.replace("/", "_")),
             safe_component(row_model_id.replace("/", "__")),
             safe_component(sha),
             safe_component(dtype),
         ]
     )
+
+
+#: Figures shown first in a row's details, in this order: the ones a reader looks at rather than reads.
+FIGURE_ORDER = ("flip_rates.png", "layer_sweep.png")
 
 
 def _figures(item: _Loaded, folder: str) -> tuple[list[str], list[str]]:
@@ -423,7 +567,13 @@ def _figures(item: _Loaded, folder: str) -> tuple[list[str], list[str]]:
         seen.add(name)
         targets.append(f"{folder}/{name}")
         sources.append(str(src))
-    return targets, sources
+    order = sorted(range(len(targets)), key=lambda i: _figure_rank(targets[i]))
+    return [targets[i] for i in order], [sources[i] for i in order]
+
+
+def _figure_rank(target: str) -> tuple[int, str]:
+    name = target.rsplit("/", 1)[-1]
+    return (FIGURE_ORDER.index(name) if name in FIGURE_ORDER else len(FIGURE_ORDER), name)
 
 
 def _report_card(item: _Loaded) -> str | None:
@@ -449,18 +599,19 @@ def _domain_entry(dh) -> DomainEntry:
     )
 
 
-def make_row(item: _Loaded) -> Row:
-    """The board row of one loaded result."""
+def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
+    """The board row of one loaded result; ``others`` are the model's other runs on the board."""
     r = item.result
     m = r.model
     h = r.headline
     kind = "encoder" if m.is_encoder else ("instruct" if m.is_instruct else "base")
     warnings = list(h.warnings)
-    if m.quantization_note:
+    # The headline already carries the weights note ("weights: ...") for converted weights: say it once.
+    if m.quantization_note and not any(m.quantization_note in w for w in warnings):
         warnings.append(m.quantization_note)
     if r.harness.git_dirty:
         warnings.append("scored with uncommitted harness changes (git dirty)")
-    folder = figure_folder(m.id, m.revision_sha, m.dtype)
+    folder = figure_folder(_board_id(r), m.id, m.revision_sha, m.dtype)
     targets, sources = _figures(item, folder)
     draws = r.headline_bootstrap.get(RANK_METRIC) or None
     return Row(
@@ -489,6 +640,7 @@ def make_row(item: _Loaded) -> Row:
         source=item.rel,
         report_card=_report_card(item),
         figures=targets,
+        alternatives=[_alternative(o) for o in others or []],
         draws=[math.nan if x is None else float(x) for x in draws] if draws else None,
         figure_sources=sources,
     )
@@ -499,10 +651,10 @@ def _version_key(version: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
-def _make_board(items: list[_Loaded]) -> Board:
-    first = items[0].result
-    rows = [make_row(item) for item in items]
-    n_boot = [item.result.protocol.n_bootstrap for item in items]
+def _make_board(runs: list[tuple[_Loaded, list[_Loaded]]]) -> Board:
+    first = runs[0][0].result
+    rows = [make_row(item, others) for item, others in runs]
+    n_boot = [item.result.protocol.n_bootstrap for item, _ in runs]
     tie_method = _rank_board(rows, n_boot)
     shas = sorted({r.dataset_sha256 for r in rows})
     notes = [n for n in [_subset_note(first)] if n]
@@ -517,6 +669,7 @@ def _make_board(items: list[_Loaded]) -> Board:
         dataset_version=first.dataset.version,
         protocol_mode=first.protocol.mode,
         subset=_subset(first),
+        smoke_test=is_smoke_test(first),
         dataset_sha256=shas,
         harness_versions=sorted({r.harness_version for r in rows}, key=_version_key),
         domains=sorted({d for r in rows for d in r.domains}),
@@ -526,26 +679,37 @@ def _make_board(items: list[_Loaded]) -> Board:
     )
 
 
-def build_leaderboard(results_dir: str | Path) -> Leaderboard:
+def sort_boards(boards: list[Board]) -> None:
+    """Whole-release boards first, then the fixed protocol, then the newest release, then by name.
+
+    So the first board, the one a visitor sees by default, is the newest release scored in full with
+    the fixed protocol whenever such a board exists. Stable sorts, least significant key first."""
+    boards.sort(key=lambda b: (b.protocol_mode, b.subset))
+    boards.sort(key=lambda b: b.dataset_name)
+    boards.sort(key=lambda b: _version_key(b.dataset_version), reverse=True)
+    boards.sort(key=lambda b: (bool(b.subset), b.protocol_mode != "fixed"))
+
+
+def build_leaderboard(results_dir: str | Path, releases: list[KnownRelease] | None = None) -> Leaderboard:
     """Read every result file under ``results_dir`` and return the ranked boards.
 
-    Malformed or schema-incompatible files never stop the build: they are listed in ``skipped`` with
-    their path and the reason."""
+    Only results on one of ``releases`` (default: every release the dataset registry finds) are ranked.
+    Malformed, schema-incompatible and unverified files never stop the build: they are listed in
+    ``skipped`` with their path and the reason."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise LeaderboardError(
             f"results folder {results_dir} does not exist; pass --results DIR (where `truthstab score` wrote)"
         )
     loaded, skipped = load_results(results_dir)
+    loaded, refused = verify_results(loaded, known_releases() if releases is None else releases)
+    skipped += refused
     kept, replaced = keep_newest(loaded)
-    by_board: dict[str, list[_Loaded]] = {}
-    for item in kept:
-        by_board.setdefault(_board_id(item.result), []).append(item)
+    by_board: dict[str, list[tuple[_Loaded, list[_Loaded]]]] = {}
+    for best, others in one_run_per_model(kept):
+        by_board.setdefault(_board_id(best.result), []).append((best, others))
     boards = [_make_board(items) for items in by_board.values()]
-    # Dataset name A-Z, newest version first, whole-release boards first, then "fixed" before "faithful".
-    boards.sort(key=lambda b: (bool(b.subset), b.protocol_mode != "fixed", b.protocol_mode, b.subset))
-    boards.sort(key=lambda b: _version_key(b.dataset_version), reverse=True)
-    boards.sort(key=lambda b: b.dataset_name)
+    sort_boards(boards)
     newest = max((_when(i.result) for i in kept), default=None)
     return Leaderboard(
         built_from=newest.isoformat() if newest else None,

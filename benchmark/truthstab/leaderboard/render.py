@@ -35,7 +35,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("model", "Model", "The scored model; linked to its Hugging Face Hub page when it is a Hub id."),
     ("revision", "Revision", "The resolved commit sha of the weights that were scored (first 8 characters)."),
     ("n_parameters", "Params", "Number of parameters."),
-    ("dtype", "dtype", "The data type the model ran in."),
+    (
+        "dtype",
+        "dtype",
+        "The data type of the ranked run. A model scored more than once on a board takes one row: its "
+        "float32 run before bfloat16 before float16, then the newest; the others are listed in its details.",
+    ),
     (
         "model_kind",
         "Type",
@@ -224,8 +229,10 @@ def subset_label(part: str) -> str:
 
 
 def board_title(board: Board) -> str:
+    """``truthstab 1.0.0, protocol fixed`` plus the part of the release and a smoke-test label."""
     subset = f" ({', '.join(subset_label(p) for p in board.subset)})" if board.subset else ""
-    return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}{subset}"
+    smoke = " - SMOKE TEST, wider intervals" if board.smoke_test else ""
+    return f"{board.dataset_name} {board.dataset_version}, protocol {board.protocol_mode}{subset}{smoke}"
 
 
 def terminal_table(board: Board, domain: str | None = None, sort: str = "rank") -> str:
@@ -274,7 +281,7 @@ def _csv_text(value: object) -> str:
 def to_csv(lb: Leaderboard) -> str:
     """leaderboard.csv: one line per (board, model, revision sha, dtype); scores with their CI bounds."""
     domains = sorted({d for b in lb.boards for d in b.domains})
-    header = ["board", "rank_group", "model_id", "model_alias", "hub_url", "revision_sha", "n_parameters"]
+    header = ["board", "run", "rank_group", "model_id", "model_alias", "hub_url", "revision_sha", "n_parameters"]
     header += ["dtype", "model_kind", "architecture"]
     for m in METRICS:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
@@ -283,12 +290,14 @@ def to_csv(lb: Leaderboard) -> str:
         header += [f"{d}_truth_stability_ci_high", f"{d}_layer"]
     header += ["dataset_name", "dataset_version", "dataset_sha256", "protocol_mode", "primary_probe"]
     header += ["harness_version", "harness_git_hash", "seed", "created_at", "warnings", "source"]
+    header += ["other_runs"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     for b in lb.boards:
         for r in b.rows:
-            line: list[object] = [b.id, r.rank_group, _csv_text(r.model_id), _csv_text(r.model_alias)]
+            run = "smoke test (sample of the release)" if b.smoke_test else "full"
+            line: list[object] = [b.id, run, r.rank_group, _csv_text(r.model_id), _csv_text(r.model_alias)]
             line += [r.hub_url, _csv_text(r.revision_sha), r.n_parameters, _csv_text(r.dtype), r.model_kind]
             line += [_csv_text(r.architecture)]
             for m in METRICS:
@@ -307,6 +316,7 @@ def to_csv(lb: Leaderboard) -> str:
             ]
             line += [_csv_text(r.primary_probe), _csv_text(r.harness_version), r.harness_git_hash, r.seed]
             line += [r.created_at, _csv_text(" | ".join(r.warnings)), _csv_text(r.source)]
+            line += [_csv_text(" | ".join(f"{a.dtype} {a.revision_sha[:8]} {a.source}" for a in r.alternatives))]
             writer.writerow(["" if v is None else v for v in line])
     return buf.getvalue()
 

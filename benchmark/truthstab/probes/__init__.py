@@ -1,4 +1,4 @@
-"""Probes: scikit-learn estimators that separate True from Not-True statements (method.md §6).
+"""Probes: scikit-learn estimators that separate True from Not-True statements (docs/method.md §6).
 
 Every probe has ``fit(X, y)``, ``decision_function(X)`` (> 0 means True), ``predict``, ``coef_`` (1, D) and
 ``intercept_`` (1,), and get/set_params through ``BaseEstimator``. Its class attribute ``input_kind`` says

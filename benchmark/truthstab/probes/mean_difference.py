@@ -1,4 +1,4 @@
-"""The mean-difference probe (method.md §6): w = mean(x | True) - mean(x | Not-True), unit length.
+"""The mean-difference probe (docs/method.md §6): w = mean(x | True) - mean(x | Not-True), unit length.
 
 Inputs are expected standardised (the protocol standardises with training statistics before any probe sees
 them). With ``covariance=True`` the direction is Sigma^-1 (mean difference) with Sigma the pooled

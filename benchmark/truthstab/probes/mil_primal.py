@@ -1,4 +1,4 @@
-"""Linear hinge-loss problems of sAwMIL solved in the primal (method.md §6).
+"""Linear hinge-loss problems of sAwMIL solved in the primal (docs/method.md §6).
 
 The ``sawmil`` package solves sMIL and the instance SVM through their dense dual QPs, whose size grows with
 the square of the number of instances (18,000 token vectors for one domain: hours and gigabytes). With a

@@ -1,4 +1,4 @@
-"""The sAwMIL probe (sparse-aware multiple-instance SVM, Savcisens & Eliassi-Rad; method.md §6).
+"""The sAwMIL probe (sparse-aware multiple-instance SVM, Savcisens & Eliassi-Rad; docs/method.md §6).
 
 Input convention: ``fit(X, y)`` and ``decision_function(X)`` take *bags*: a
 :class:`truthstab.activations.types.TokenBags` (flat token vectors + offsets) or a sequence of (n_i, D)
@@ -231,7 +231,7 @@ def fit_sawmil_reference(
 ):
     """The same sAwMIL fitted through the ``sawmil`` package's dual QPs (for agreement tests and benchmarks).
 
-    The package's ``sAwMIL`` cannot be used as is (method.md §6): it drops the solver in stage 1 (calls
+    The package's ``sAwMIL`` cannot be used as is (docs/method.md §6): it drops the solver in stage 1 (calls
     Gurobi), and its "none"-normalised bag kernel sums a bag's instances while its weight vector uses their
     mean. We build the stages ourselves with a mean-embedding linear bag kernel, which is the sMIL objective
     the docs describe. Returns the fitted ``sawmil.sAwMIL`` (``coef_``, ``intercept_``, ``decision_function``).

@@ -126,16 +126,27 @@
     render();
   }
 
+  // A model id as text with a line-break opportunity after each "/", so "org/name" wraps between its
+  // parts instead of mid-word (text nodes and <wbr> only: the id is untrusted).
+  function nameNode(tag, id) {
+    const node = el(tag);
+    id.split("/").forEach((part, i, parts) => {
+      node.appendChild(document.createTextNode(part + (i < parts.length - 1 ? "/" : "")));
+      if (i < parts.length - 1) node.appendChild(document.createElement("wbr"));
+    });
+    return node;
+  }
+
   function modelCell(row) {
     const td = el("td", null, "model");
     if (row.hub_url && /^https:\/\/huggingface\.co\/[A-Za-z0-9._\/-]+$/.test(row.hub_url)) {
-      const a = el("a", row.model_id);
+      const a = nameNode("a", row.model_id);
       a.href = row.hub_url;
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       td.appendChild(a);
     } else {
-      td.appendChild(el("span", row.model_id));
+      td.appendChild(nameNode("span", row.model_id));
     }
     if (row.warnings.length) {
       const w = el("span", "⚠", "warn");
@@ -193,6 +204,10 @@
       "protocol " + b.protocol_mode, "harness " + b.harness_versions.join(", "),
       "rank groups by " + b.tie_method];
     $("board-info").textContent = parts.join(" · ") + (b.notes.length ? " · " + b.notes.join(" ") : "");
+    // A quick run's board says so where the eye lands, not only in the small print.
+    $("smoke").hidden = !b.smoke_test;
+    $("smoke").textContent = b.smoke_test ? "Smoke test: these runs scored a sample of the release, so "
+      + "their intervals are wider than a full run's. Use the full-release board to compare models." : "";
   }
 
   function fillDomains() {
@@ -213,6 +228,16 @@
   function render() {
     renderHead();
     renderRows();
+    updateScrollCue();
+  }
+
+  // When the table is wider than its frame, say so: a visible hint and a fading edge, until the reader
+  // has scrolled to the last column.
+  function updateScrollCue() {
+    const wrap = document.querySelector(".table-wrap");
+    const more = wrap.scrollWidth - wrap.clientWidth - wrap.scrollLeft > 1;
+    wrap.classList.toggle("more-right", more);
+    $("scroll-hint").hidden = !more;
   }
 
   // ------------------------------------------------------------------------------------ detail view
@@ -248,8 +273,39 @@
     return wrap;
   }
 
-  // Figure paths come from the build as figures/<safe>/<safe>/<safe>/<file>.png; refuse anything else.
-  const FIGURE = /^figures\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\.png$/;
+  // The model's other runs on this board (another dtype or revision): listed, never ranked.
+  function alternativesTable(row) {
+    const wrap = el("div", null, "small-table alternatives");
+    wrap.appendChild(el("h3", "Other runs of this model (not ranked; the row shows the best-provenance run)"));
+    const t = el("table");
+    const head = el("tr");
+    for (const h of ["dtype", "Revision", "Truth stability", "Scored", "Result file"]) head.appendChild(el("th", h));
+    t.appendChild(el("thead")).appendChild(head);
+    const body = el("tbody");
+    for (const a of row.alternatives) {
+      const tr = el("tr");
+      tr.appendChild(el("td", a.dtype));
+      tr.appendChild(el("td", a.revision_sha.slice(0, 8), "mono"));
+      tr.appendChild(scoreCell(a.truth_stability, "truth_stability"));
+      tr.appendChild(el("td", a.created_at.slice(0, 10)));
+      tr.appendChild(el("td", a.source));
+      body.appendChild(tr);
+    }
+    t.appendChild(body);
+    wrap.appendChild(t);
+    return wrap;
+  }
+
+  // Figure paths come from the build as figures/<board>/<model>/<sha>/<dtype>/<file>.png, every part
+  // made of safe characters; anything else is refused.
+  const FIGURE = /^figures(\/[A-Za-z0-9_-][A-Za-z0-9._-]*){4}\/[A-Za-z0-9_-][A-Za-z0-9._-]*\.png$/;
+  // What each figure of a scored run shows (the build puts the first two first).
+  const CAPTIONS = {
+    "flip_rates.png": "Flip rates: retraction and expansion rates (95 % CI) of the primary probe under each perturbation, per domain",
+    "layer_sweep.png": "Layer sweep: the baseline probe's calibration-split average precision at each layer, chosen layer marked",
+    "boundary_cosine.png": "Boundary rotation: cosine between the baseline and each perturbed probe's direction",
+    "kind_wasserstein.png": "Geometry: sliced-Wasserstein distances between the statement kinds' activations, per domain",
+  };
 
   function openDetail(row) {
     const b = board();
@@ -281,6 +337,7 @@
     }
     body.appendChild(el("h3", "Scores by domain"));
     body.appendChild(domainTable(row));
+    if (row.alternatives.length) body.appendChild(alternativesTable(row));
     const figs = row.figures.filter((f) => FIGURE.test(f));
     if (figs.length) {
       body.appendChild(el("h3", "Figures"));
@@ -293,11 +350,13 @@
         a.rel = "noopener";
         const img = el("img");
         img.src = f;
-        img.alt = f.split("/").pop();
+        img.alt = CAPTIONS[f.split("/").pop()] || f.split("/").pop();
         img.loading = "lazy";
         a.appendChild(img);
         fig.appendChild(a);
-        fig.appendChild(el("figcaption", f.split("/").pop()));
+        const name = f.split("/").pop();
+        if (name === "flip_rates.png" || name === "layer_sweep.png") fig.className = "wide";
+        fig.appendChild(el("figcaption", CAPTIONS[name] || name));
         grid.appendChild(fig);
       }
       body.appendChild(grid);
@@ -319,7 +378,7 @@
   // --------------------------------------------------------------------------------------- start up
 
   function subsetLabel(x) {
-    if (/^max\d+$/.test(x)) return "max " + x.slice(3) + " per kind";
+    if (/^max\d+$/.test(x)) return "max " + x.slice(3) + "/kind";
     if (/^frac[0-9.]+$/.test(x)) return String(Math.round(parseFloat(x.slice(4)) * 1000) / 10) + " % sample";
     return "domains " + x;
   }
@@ -327,9 +386,10 @@
   function init() {
     const sel = $("board");
     DATA.boards.forEach((b, i) => {
+      // Short enough to read in a phone's selector; the model count is in the line under the table.
+      const parts = b.subset.map(subsetLabel).join(", ");
       const o = el("option", b.dataset_name + " " + b.dataset_version + " · " + b.protocol_mode
-        + b.subset.map((x) => " · " + subsetLabel(x)).join("")
-        + " (" + b.rows.length + ")");
+        + (b.smoke_test ? " · smoke test" : "") + (parts ? " (" + parts + ")" : ""));
       o.value = String(i);
       sel.appendChild(o);
     });
@@ -351,6 +411,8 @@
     }
     sortSel.value = state.sort;
     sortSel.addEventListener("change", (e) => setSort(e.target.value, false));
+    document.querySelector(".table-wrap").addEventListener("scroll", updateScrollCue, { passive: true });
+    window.addEventListener("resize", updateScrollCue);
     $("detail-close").addEventListener("click", closeDetail);
     $("detail").addEventListener("click", (e) => { if (e.target === $("detail")) closeDetail(); });
     const legend = $("legend");
@@ -359,7 +421,7 @@
       legend.appendChild(el("dd", col.help));
     }
     $("footer").textContent = "Built from results up to " + (DATA.built_from || "—") + " · leaderboard format "
-      + DATA.format_version + (DATA.n_skipped ? " · " + DATA.n_skipped + " result file(s) skipped as malformed (see leaderboard.json)" : "");
+      + DATA.format_version + (DATA.n_skipped ? " · " + DATA.n_skipped + " result file(s) not ranked: malformed, or not scored on a known release (reasons in leaderboard.json)" : "");
     if (!DATA.boards.length) {
       $("board-info").textContent = "No scored models yet.";
       $("empty").hidden = false;
