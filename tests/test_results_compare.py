@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+
 from click.testing import CliRunner
 
 from leaderboard_results import make_result, save
 from truthstab.cli import main
 from truthstab.report import report_card
 from truthstab.results import read_result
+
 
 def _quick(model: str, sha: str, fraction: float = 0.1):
     r = make_result(model, 50, sha=sha)

@@ -79,11 +79,14 @@ def gather_probe_inputs(
     progress: bool = False,
     stage: Callable[[str], AbstractContextManager] = _no_stage,
 ) -> ProbeInputs:
-    """Activations per domain (bags for the chosen layer when ``needs_bags``), chosen layers and sweep curves.
+    """Activations of the chosen layer per domain (with its bags when ``needs_bags``), the chosen layers
+    and the sweep curves.
 
-    ``stage(name)`` wraps each step (activations, layer choice, token bags), e.g. to time it.
+    Every wanted layer is extracted once; the sweep then reads the store one layer at a time and only the
+    chosen layer is kept, so the peak memory grows with one layer, not with the model's depth.
+    ``stage(name)`` wraps each step (activations, layer choice, chosen layers), e.g. to time it.
     """
-    from truthstab.protocol import select_layers
+    from truthstab.protocol import sweep_domain
 
     def get(domain: str, layers, bag_layers=()) -> ActivationSet:
         return store.get_or_extract(
@@ -98,17 +101,26 @@ def gather_probe_inputs(
         )
 
     with stage("activations"):
-        acts = {d: get(d, policy.extract) for d in frames}
+        for d in frames:
+            store.ensure(
+                loaded,
+                frames[d],
+                dataset_sha256,
+                d,
+                layers=policy.extract,
+                batch_size=batch_size,
+                progress=progress,
+            )
     with stage("layer choice"):
-        chosen, curves = select_layers(acts, seed, mode)
+        swept = policy.extract if policy.extract is not None else range(loaded.spec.n_layers)
+        curves = {
+            d: sweep_domain(lambda layer, d=d: get(d, [layer]), list(swept), d, seed, mode) for d in frames
+        }
+        chosen = {d: c.chosen for d, c in curves.items()}
         if policy.fixed is not None:
             chosen = {d: policy.fixed[d] for d in frames}
         elif policy.name == "given":
             chosen = dict.fromkeys(frames, policy.extract[0])
-    if needs_bags:
-        with stage("token bags"):
-            for d in frames:
-                bags = get(d, [chosen[d]], [chosen[d]]).bags
-                a = acts[d]
-                acts[d] = ActivationSet(a.statements, a.layers, a.last, a.mean, bags, a.meta)
+    with stage("chosen layers"):
+        acts = {d: get(d, [chosen[d]], [chosen[d]] if needs_bags else ()) for d in frames}
     return ProbeInputs(acts=acts, layers=chosen, curves=curves)

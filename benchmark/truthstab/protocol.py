@@ -16,7 +16,7 @@ Modes:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,30 +250,39 @@ def build_design(
 # --------------------------------------------------------------------------- layer selection
 
 
+def sweep_domain(
+    load: Callable[[int], ActivationSet], layers: Sequence[int], domain: str, seed: int, mode: str = "fixed"
+) -> LayerSweep:
+    """The layer-selection curve of one domain: baseline mean-difference calibration AP per layer.
+
+    ``load(layer)`` returns the domain's activations holding (at least) that layer, so a caller can read
+    one layer at a time from the store and the sweep's memory stays that of one layer. Noise is included,
+    as in the fits; ties go to the shallower layer.
+    """
+    order = sorted(layers)
+    scores = []
+    for layer in order:
+        d = build_design(load(layer), domain, layer, seed, with_bags=False)
+        y = task_labels(d.kinds, d.fiction_truth, 0, mode)
+        tr, cal = d.split == "train", d.split == "calibration"
+        probe = MeanDifferenceProbe(covariance=False).fit(d.last[tr], y[tr])
+        scores.append(M.average_precision(y[cal], probe.decision_function(d.last[cal])))
+    finite = [s if np.isfinite(s) else -np.inf for s in scores]
+    best = order[int(np.argmax(finite))]
+    return LayerSweep(domain=domain, layers=order, scores=M.finite_or_none(scores), chosen=best)
+
+
 def select_layers(
     acts: Mapping[str, ActivationSet], seed: int, mode: str = "fixed"
 ) -> tuple[dict[str, int], dict[str, LayerSweep]]:
     """Per domain, the layer whose baseline mean-difference probe has the best calibration-split AP.
 
-    Sweeps every layer in ``acts[domain].last`` (noise included, as in the fits); ties go to the shallower
-    layer. Returns (layers, curves).
+    Sweeps every layer in ``acts[domain].last`` (see :func:`sweep_domain`). Returns (layers, curves).
     """
-    layers, curves = {}, {}
-    for domain in sorted(acts):
-        a = acts[domain]
-        scores = []
-        for layer in sorted(a.last):
-            d = build_design(a, domain, layer, seed, with_bags=False)
-            y = task_labels(d.kinds, d.fiction_truth, 0, mode)
-            tr, cal = d.split == "train", d.split == "calibration"
-            probe = MeanDifferenceProbe(covariance=False).fit(d.last[tr], y[tr])
-            scores.append(M.average_precision(y[cal], probe.decision_function(d.last[cal])))
-        order = sorted(a.last)
-        finite = [s if np.isfinite(s) else -np.inf for s in scores]
-        best = order[int(np.argmax(finite))]
-        layers[domain] = best
-        curves[domain] = LayerSweep(domain=domain, layers=order, scores=M.finite_or_none(scores), chosen=best)
-    return layers, curves
+    curves = {
+        d: sweep_domain(lambda _layer, a=acts[d]: a, list(acts[d].last), d, seed, mode) for d in sorted(acts)
+    }
+    return {d: c.chosen for d, c in curves.items()}, curves
 
 
 # --------------------------------------------------------------------------- fits and metrics

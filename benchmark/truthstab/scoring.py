@@ -268,7 +268,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
 
     harness = harness_record()  # the code's state when the run starts, not when it ends
     needs_bags = any(input_kind(make_probe(p, config.seed)) == "bags" for p in config.probes)
-    timer = StageTimer(6 + needs_bags, echo)
+    timer = StageTimer(7, echo)
     with timer.stage("dataset"):
         release, frames = _load_frames(config)
     with timer.stage("model"):

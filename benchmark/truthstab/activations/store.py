@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 from filelock import FileLock
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from truthstab.activations.extract import extract_activations
@@ -70,6 +71,37 @@ class ActivationStore:
         ``layers``: pooled (last + mean) layers, None for all; ``bag_layers``: layers whose token bags are
         wanted as well.
         """
+        frame, group, pooled, bags = self.ensure(
+            loaded,
+            statements_df,
+            dataset_sha256,
+            domain,
+            layers,
+            bag_layers,
+            batch_size,
+            progress,
+            chunk_size,
+        )
+        return _assemble(group, _complete_entries(group), frame, pooled, bags)
+
+    def ensure(
+        self,
+        loaded: LoadedModel,
+        statements_df: pd.DataFrame,
+        dataset_sha256: str,
+        domain: str,
+        layers: Sequence[int] | None = None,
+        bag_layers: Sequence[int] = (),
+        batch_size: int | str = "auto",
+        progress: bool = False,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> tuple[pd.DataFrame, Path, tuple[int, ...], tuple[int, ...]]:
+        """Extract and store whatever of ``layers`` / ``bag_layers`` the store lacks, reading nothing back.
+
+        Returns (statements, group folder, pooled layers, bag layers). With it a caller can extract every
+        layer once and then read them one at a time (:meth:`get_or_extract` with one layer), so the peak
+        memory holds one layer, not all.
+        """
         if "statement" not in statements_df.columns:
             raise ActivationError(
                 "the statements table has no 'statement' column: pass a release's data frame"
@@ -92,8 +124,7 @@ class ActivationStore:
                 batch_size,
                 progress,
             )
-            have = _complete_entries(group)
-        return _assemble(group, have, frame, pooled, bags)
+        return frame, group, pooled, bags
 
     def _fill(self, entry: Path, desc: dict, loaded, frame: pd.DataFrame, batch_size, progress: bool) -> None:
         """Extract and commit every chunk of ``entry`` not committed yet (resuming a killed run)."""
@@ -244,14 +275,28 @@ def _write_chunk(path: Path, ext) -> str:
     return digest
 
 
-def _read_chunk(entry: Path, chunk: dict) -> dict[str, torch.Tensor]:
+#: Chunk files whose checksum this process has verified, by (path, size, mtime): reading one layer at a
+#: time reads a chunk once per layer, and hashing it every time would cost more than the read.
+_VERIFIED: set[tuple[str, int, int]] = set()
+
+
+def _read_chunk(entry: Path, chunk: dict, names: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+    """The tensors ``names`` of one chunk (all when None), after verifying the chunk's checksum."""
     path = entry / chunk["file"]
-    if not path.exists() or sha256_file(path) != chunk["sha256"]:
-        raise ActivationError(
-            f"activation store entry {entry.parent.name}/{entry.name} is corrupted ({chunk['file']} fails its "
-            f"checksum): run `truthstab cache clear --key {entry.parent.name}/{entry.name}` and extract again"
-        )
-    return load_file(path)
+    stat = path.stat() if path.exists() else None
+    key = (str(path), stat.st_size, stat.st_mtime_ns) if stat else None
+    if key not in _VERIFIED:
+        if stat is None or sha256_file(path) != chunk["sha256"]:
+            raise ActivationError(
+                f"activation store entry {entry.parent.name}/{entry.name} is corrupted ({chunk['file']} fails "
+                f"its checksum): run `truthstab cache clear --key {entry.parent.name}/{entry.name}` and "
+                "extract again"
+            )
+        _VERIFIED.add(key)
+    if names is None:
+        return load_file(path)
+    with safe_open(path, framework="pt") as fh:
+        return {name: fh.get_tensor(name) for name in names}
 
 
 def _assemble(group: Path, entries: list[dict], frame, pooled, bags) -> ActivationSet:
@@ -269,8 +314,10 @@ def _assemble(group: Path, entries: list[dict], frame, pooled, bags) -> Activati
             continue
         sources.append(f"{group.name}/{entry.name}")
         bag_parts: dict[int, list] = {layer: [] for layer in my_bags}
+        names = [f"{kind}.{layer}" for layer in my_pooled for kind in ("last", "mean")]
+        names += [f"bag.{layer}.{part}" for layer in my_bags for part in ("vectors", "offsets")]
         for chunk in sorted(entry_index["chunks"], key=lambda c: c["start"]):
-            tensors = _read_chunk(entry, chunk)
+            tensors = _read_chunk(entry, chunk, names)
             rows = slice(chunk["start"], chunk["stop"])
             for layer in my_pooled:
                 for table, name in ((last, "last"), (mean, "mean")):
