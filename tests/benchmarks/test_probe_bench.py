@@ -122,3 +122,37 @@ def test_bench_primal_vs_sawmil_package(benchmark):
         {"package_s": package_s, "primal_s": primal_s, "speedup": package_s / primal_s}
     )
     print(f"\nsawmil package {package_s:.2f} s vs primal {primal_s:.3f} s: {package_s / primal_s:.0f}x")
+
+
+def test_bench_refits_cost(benchmark, acts):
+    """The default probes (mean-diff, logistic) at the real shape, with the default refits vs none.
+
+    Refits reuse each task's chosen hyper-parameters (no search), so R refits cost far less than R stages.
+    Printed as the ratio of the stage with refits to the stage without, both measured here.
+    """
+    from truthstab.fitaware import N_REFITS
+    from truthstab.protocol import run_protocol
+
+    layers = dict.fromkeys(acts, CHOSEN)
+    probes = ["mean-diff", "logistic"]
+    t0 = time.perf_counter()
+    run_protocol(acts, probes, layers, sweep=False, n_refits=0)
+    without = time.perf_counter() - t0
+    report = benchmark.pedantic(
+        lambda: run_protocol(acts, probes, layers, sweep=False, n_refits=N_REFITS), rounds=1, iterations=1
+    )
+    with_refits = benchmark.stats.stats.max
+    refit_s = {p: sum(r.refits.fit_seconds for r in report.results if r.probe == p) for p in probes}
+    benchmark.extra_info.update(
+        {
+            "without_refits_s": without,
+            "with_refits_s": with_refits,
+            "refit_s": refit_s,
+            "ratio": with_refits / without,
+        }
+    )
+    print(
+        f"\nprobe stage, {N} statements x 3 domains, {probes}: {without:.1f} s without refits, "
+        f"{with_refits:.1f} s with {N_REFITS} refits (ratio {with_refits / without:.2f}); refit time {refit_s}"
+    )
+    assert all(r.refits is not None and r.refits.n_refits == N_REFITS for r in report.results)
