@@ -211,3 +211,26 @@ def test_bad_inputs_give_one_line_errors():
         )
     with pytest.raises(ProbeError, match="unknown protocol mode"):
         run_protocol({"cities": acts}, ["mean-diff"], {"cities": 0}, mode="paper")
+
+
+def test_noise_rows_can_be_dropped_as_the_reference_runs_lost_them():
+    acts = make_acts(_centres(), _base_counts(), layers=(0,))
+    kept = run_protocol(
+        {"cities": acts}, ["mean-diff"], {"cities": 0}, mode="faithful", n_bootstrap=20, n_refits=2
+    )
+    dropped = run_protocol(
+        {"cities": acts},
+        ["mean-diff"],
+        {"cities": 0},
+        mode="faithful",
+        n_bootstrap=20,
+        n_refits=2,
+        noise_rows="drop",
+    )
+    assert kept.noise[0].n > 0 and dropped.noise[0].n == 0 and dropped.noise_rows == "drop"
+    assert "noise" not in set(dropped.predictions_frame()["kind"])
+    n_train_real = int((acts.statements.split == "train").sum())
+    # Faithful task 1 labels noise True; without noise rows it trains on the real rows alone.
+    assert _task(dropped, "mean-diff", 1).n_train == n_train_real < _task(kept, "mean-diff", 1).n_train
+    with pytest.raises(ProbeError, match="--refits must be 0 or at least 2"):
+        run_protocol({"cities": acts}, ["mean-diff"], {"cities": 0}, n_refits=1)
