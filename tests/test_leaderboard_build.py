@@ -364,3 +364,16 @@ def test_full_and_quick_runs_keep_their_own_figures(tmp_path):
     assert all("/quick/" in src for src in quick.figure_sources)
     # The figures a person looks at come first.
     assert [f.rsplit("/", 1)[-1] for f in full.figures] == ["flip_rates.png", "layer_sweep.png", "bars.png"]
+
+
+def test_a_schema_1_result_is_skipped_with_a_re_score_message(tmp_path):
+    good = save(tmp_path, make_result("org/new", 70))
+    old = json.loads(good.read_text())
+    old["schema_version"] = "1.0"
+    folder = tmp_path / "org__old" / "sha" / "run"
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(old))
+    lb = build_leaderboard(tmp_path)
+    assert [r.model_id for r in lb.boards[0].rows] == ["org/new"]
+    (reason,) = [s.reason for s in lb.skipped if "org__old" in s.path]
+    assert "predates fit-aware stability" in reason and "re-score" in reason
