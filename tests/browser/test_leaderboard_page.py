@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leaderboard_results import make_result, paired_draws, save, tiny_png
+from leaderboard_results import DOMAINS, make_result, paired_draws, save, tiny_png
 from truthstab.leaderboard.build import build_leaderboard
 from truthstab.leaderboard.render import write_leaderboard
 from truthstab.leaderboard.serve import make_server, url_of
@@ -80,6 +80,12 @@ def board(tmp_path_factory):
         ),
     )
     save(results, make_result("org/faithful-only", 40, 3, sha="1" * 40, mode="faithful"))
+    # A network that knows nothing: no domain is measurable, so it shows no score and no rank.
+    nothing = dict.fromkeys(DOMAINS, "the baseline probe is near chance (test AP 0.340, chance 0.335)")
+    save(
+        results,
+        make_result("org/knows-nothing", 95, 3, sha="4" * 40, mode="faithful", not_measurable=nothing),
+    )
     # A real, long Hub id that must wrap between its parts, never mid-word.
     save(
         results,
@@ -225,8 +231,14 @@ def test_board_switcher(page):
     ]
     assert not p.is_visible("#smoke")
     p.select_option("#board", "1")
-    assert page.models() == ["org/faithful-only", LONG]
+    assert page.models() == ["org/faithful-only", LONG, "org/knows-nothing"]
     assert "protocol faithful" in p.text_content("#board-info")
+    row = p.locator('#rows tr[data-model="org/knows-nothing"]')
+    assert row.locator("td").first.text_content() == "—"  # unranked, although its stored value is 95
+    nm = row.locator("span.nm")
+    assert nm.count() == 4 and nm.first.text_content() == "not measurable"
+    assert "near chance" in row.locator("td.num", has=p.locator("span.nm")).first.get_attribute("title")
+    assert "chance 0.400" in p.locator('#rows tr[data-model="org/faithful-only"]').text_content()
     p.select_option("#board", "2")
     assert p.is_visible("#smoke") and "wider" in p.text_content("#smoke")
 

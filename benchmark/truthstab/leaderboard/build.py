@@ -127,6 +127,7 @@ class Row(_Out):
     scores: dict[str, Score]
     domains: dict[str, DomainEntry]
     measurable_domains: list[str] = Field(description="domains the row's model-level scores average")
+    chance_ap: float | None = Field(default=None, description="mean over domains of the AP of chance")
     layers: dict[str, int]
     primary_probe: str
     dataset_sha256: str
@@ -628,6 +629,7 @@ def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
         scores={name: _score(getattr(h, name)) for name in METRICS},
         domains={d: _domain_entry(dh) for d, dh in sorted(h.per_domain.items())},
         measurable_domains=list(h.measurable_domains),
+        chance_ap=float(np.mean([dh.chance_ap for dh in h.per_domain.values()])) if h.per_domain else None,
         layers=dict(sorted(r.protocol.layers.items())),
         primary_probe=h.probe,
         dataset_sha256=r.dataset.sha256,

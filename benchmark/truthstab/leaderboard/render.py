@@ -21,7 +21,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from truthstab.leaderboard import LeaderboardError
-from truthstab.leaderboard.build import METRICS, Board, Leaderboard, Row, Score
+from truthstab.leaderboard.build import METRICS, STABILITY_METRICS, Board, Leaderboard, Row, Score
 
 #: (key, header, explanation) of every column, shared by the page, the Markdown table and the terminal.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -142,6 +142,19 @@ def fmt_layers(layers: dict[str, int]) -> str:
     return ", ".join(f"{d} {n}" for d, n in layers.items()) or "—"
 
 
+def _cell(row: Row, domain: str | None, score: Score | None, metric: str) -> str:
+    """A score's text: "not measurable" for a stability claim that cannot be made, chance beside the AP."""
+    entry = row.domains.get(domain) if domain else None
+    measurable = entry.measurable if entry is not None else bool(row.measurable_domains)
+    if not measurable and metric in STABILITY_METRICS:
+        return "not measurable"
+    text = fmt_score(score, metric)
+    chance = entry.chance_ap if entry is not None else row.chance_ap
+    if metric == "baseline_ap" and chance is not None and score is not None and score.value is not None:
+        text += f" (chance {chance:.3f})"
+    return text
+
+
 def _row_scores(row: Row, domain: str | None) -> tuple[int | None, dict[str, Score]]:
     if domain is None:
         return row.rank_group, row.scores
@@ -208,7 +221,7 @@ def table_rows(board: Board, rows: list[Row], domain: str | None, markdown: bool
             name = f"[{name}]({row.hub_url})"
         cells = [str(group) if group is not None else "—", name, esc(row.revision_short)]
         cells += [fmt_params(row.n_parameters), esc(row.dtype), row.model_kind]
-        cells += [fmt_score(scores.get(m), m) for m in METRICS]
+        cells += [_cell(row, domain, scores.get(m), m) for m in METRICS]
         layers = {domain: row.layers[domain]} if domain in row.layers else row.layers
         cells += [esc(fmt_layers(layers)), esc(f"{board.dataset_name} {board.dataset_version}")]
         cells += [esc(row.harness_version), row.created_at[:10]]

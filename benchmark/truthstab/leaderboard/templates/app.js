@@ -30,15 +30,37 @@
     return (n / 1e3).toFixed(0) + "k";
   }
 
-  function scoreCell(score, key) {
+  const STABILITY_KEYS = ["truth_stability", "unfamiliar_stability", "familiar_stability", "familiarity_gap"];
+
+  // ctx: { measurable, reasons, chance } of the row or domain shown. A stability score that cannot be
+  // measured says so (with the reasons on hover) instead of a dash that could pass for a bad score.
+  function scoreCell(score, key, ctx) {
     const td = el("td", null, "num");
+    if (ctx && !ctx.measurable && STABILITY_KEYS.includes(key)) {
+      td.appendChild(el("span", "not measurable", "nm"));
+      td.title = ctx.reasons || "no domain of this model is measurable";
+      return td;
+    }
     if (!score || score.value === null) { td.textContent = "—"; return td; }
     td.appendChild(el("span", fmtNum(score.value, key)));
     if (score.ci_low !== null && score.ci_high !== null) {
       td.appendChild(el("span", "[" + fmtNum(score.ci_low, key).replace("+", "") + ", "
         + fmtNum(score.ci_high, key).replace("+", "") + "]", "ci"));
     }
+    if (key === "baseline_ap" && ctx && ctx.chance !== null && ctx.chance !== undefined) {
+      td.appendChild(el("span", "chance " + ctx.chance.toFixed(3), "chance"));
+    }
     return td;
+  }
+
+  function rowContext(row) {
+    const reasons = Object.entries(row.domains).filter(([, d]) => !d.measurable)
+      .map(([name, d]) => name + ": " + d.not_measurable.join("; ")).join("\n");
+    return { measurable: row.measurable_domains.length > 0, reasons: reasons, chance: row.chance_ap };
+  }
+
+  function domainContext(entry) {
+    return { measurable: entry.measurable, reasons: entry.not_measurable.join("; "), chance: entry.chance_ap };
   }
 
   function board() { return DATA.boards[state.board]; }
@@ -177,7 +199,8 @@
       const p = el("td", fmtParams(row.n_parameters), "num");
       p.title = String(row.n_parameters);
       cells.push(rev, p, el("td", row.dtype), el("td", row.model_kind));
-      for (const key of SCORE_KEYS) cells.push(scoreCell(v.scores[key], key));
+      const ctx = state.domain === "all" ? rowContext(row) : domainContext(row.domains[state.domain]);
+      for (const key of SCORE_KEYS) cells.push(scoreCell(v.scores[key], key, ctx));
       const layers = el("td", null, "layers");
       for (const [d, n] of Object.entries(v.layers)) layers.appendChild(el("span", d + " " + n));
       if (!layers.firstChild) layers.textContent = "—";
@@ -265,7 +288,7 @@
       tr.appendChild(el("td", d));
       tr.appendChild(el("td", entry.rank_group === null ? "—" : entry.rank_group, "num"));
       tr.appendChild(el("td", row.layers[d] === undefined ? "—" : row.layers[d], "num"));
-      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(entry.scores[key], key));
+      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(entry.scores[key], key, domainContext(entry)));
       body.appendChild(tr);
     }
     t.appendChild(body);
