@@ -13,12 +13,12 @@ import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from tinymodels import build_tiny_gpt2, build_tiny_llama, statements
+from tinymodels import build_tiny_gemma3, build_tiny_gpt2, build_tiny_llama, statements
 from truthstab.behaviour import PROMPTS, BehaviouralReport, behavioural_support, run_behavioural
 from truthstab.behaviour import prompts as P
 from truthstab.behaviour.answers import option_probabilities, option_token_ids
 from truthstab.behaviour.fitting import encode_prompts, fit_prompts, max_length
-from truthstab.behaviour.forward import answer_probabilities
+from truthstab.behaviour.forward import answer_probabilities, reuses_prefix
 from truthstab.behaviour.metrics import answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.report import Estimate
 from truthstab.errors import DatasetError, ModelError, ProbeError
@@ -221,6 +221,20 @@ def test_padding_and_batch_size_do_not_change_answers(name, request):
     for size, side in [(32, "left"), (32, "right"), (7, "right"), (4, "left")]:
         got = answer_probabilities(lm, enc, ids, batch_size=size, padding_side=side)
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(("window", "reused"), [(16, False), (512, True)])
+def test_sliding_window_layers_reuse_the_prefix_only_when_exact(window, reused, tmp_path):
+    # a sliding layer's cache keeps only its window: a longer prompt cannot reuse the prefix exactly
+    lm = _sharpen(load_model(str(build_tiny_gemma3(tmp_path / "g", window, extra_corpus=PROMPT_WORDS))))
+    texts, ids = statements(12), option_token_ids(lm.tokenizer)
+    cached, full = (
+        encode_prompts(lm, texts, texts[:5]),
+        encode_prompts(lm, texts, texts[:5], share_prefix=False),
+    )
+    assert len(cached.shared_prefix) > 16 and reuses_prefix(lm.model, cached) is reused
+    got = answer_probabilities(lm, cached, ids, batch_size=5)
+    np.testing.assert_allclose(got, answer_probabilities(lm, full, ids, batch_size=1), rtol=1e-5, atol=1e-7)
 
 
 # --------------------------------------------------------------------------- option letters

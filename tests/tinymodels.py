@@ -10,6 +10,8 @@ Builders:
   today's date (``strftime_now``), to test chat templating, double-BOS avoidance and date pinning.
 - ``build_tiny_gpt2(path)``: a 2-layer GPT-2-style base model (no BOS, no chat template).
 - ``build_tiny_bert(path)``: a 2-layer BERT-style encoder ([CLS] statement [SEP]).
+- ``build_tiny_gemma3(path, sliding_window)``: a 4-layer Gemma-3 text model, three sliding-window layers
+  and one full-attention layer (Gemma-3's hybrid pattern), base (no chat template).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import (
     BertConfig,
     BertModel,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
     GPT2Config,
     GPT2LMHeadModel,
     LlamaConfig,
@@ -133,6 +137,37 @@ def build_tiny_gpt2(
     )
     model = GPT2LMHeadModel(config).eval()
     return _save(model, fast, path)
+
+
+def build_tiny_gemma3(
+    path: Path, sliding_window: int = 16, seed: int = 0, extra_corpus: tuple[str, ...] = ()
+) -> Path:
+    """A 4-layer Gemma-3 text model (3 sliding-window layers, then 1 full) with a BOS-adding BPE tokenizer."""
+    tok = _bpe_tokenizer(
+        ["<bos>", "<eos>", "<pad>"], vocab_size=400 + 200 * bool(extra_corpus), extra=extra_corpus
+    )
+    bos = tok.token_to_id("<bos>")
+    tok.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", bos)])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>"
+    )
+    torch.manual_seed(seed)
+    config = Gemma3TextConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=1024,
+        sliding_window=sliding_window,
+        layer_types=["sliding_attention"] * 3 + ["full_attention"],
+        bos_token_id=bos,
+        eos_token_id=tok.token_to_id("<eos>"),
+        pad_token_id=tok.token_to_id("<pad>"),
+    )
+    return _save(Gemma3ForCausalLM(config).eval(), fast, path)
 
 
 def build_tiny_bert(path: Path, seed: int = 0) -> Path:

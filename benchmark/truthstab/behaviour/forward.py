@@ -45,11 +45,8 @@ def answer_probabilities(
     if batch_size < 1:
         raise ActivationError(f"batch size must be a positive integer, not {batch_size!r}")
     model = loaded.model
-    ids = encoded.ids
-    prefix = encoded.shared_prefix
-    longest = len(prefix) + max(len(s) for s in ids)
-    if prefix and not prefix_fits_windows(model, longest):
-        # a sliding-window layer would drop prefix keys: reuse is not exact, run every prompt in full
+    ids, prefix = encoded.ids, encoded.shared_prefix
+    if prefix and not reuses_prefix(model, encoded):
         ids, prefix = [prefix + s for s in ids], []
     cached = SharedPrefix(model, prefix) if prefix else None
     pad_id = loaded.tokenizer.pad_token_id or 0
@@ -64,6 +61,13 @@ def answer_probabilities(
         if on_progress:
             on_progress(len(rows))
     return out
+
+
+def reuses_prefix(model, encoded: Encoded) -> bool:
+    """Whether the shared prefix can be run once: it exists, and no sliding-window layer is shorter than the
+    longest prompt (that layer's cache would drop prefix keys the window still needs: not exact, tested)."""
+    longest = len(encoded.shared_prefix) + max(len(s) for s in encoded.ids)
+    return bool(encoded.shared_prefix) and prefix_fits_windows(model, longest)
 
 
 def _last_logits(model, seqs: list[list[int]], pad_id: int, side: str, cached: SharedPrefix | None):

@@ -59,7 +59,10 @@ class PromptContext(_Model):
     seed: int | None = Field(description="seed of the draw (None: nothing drawn)")
     ids: list[str] = Field(description="ids of the kept context statements, release order")
     prefix_tokens: int = Field(description="tokens shared by every prompt (run once when cached)")
-    prefix_cache: bool = Field(description="whether the shared prefix's keys/values were reused")
+    prefix_cache: bool = Field(
+        description="whether the shared prefix's keys/values were reused (not when a sliding-window layer is "
+        "shorter than the prompt: then every prompt runs in full)"
+    )
     max_prompt_tokens: int
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from truthstab import metrics as M
 from truthstab.behaviour.answers import answers_from, option_token_ids
 from truthstab.behaviour.fitting import fit_prompts
-from truthstab.behaviour.forward import answer_probabilities
+from truthstab.behaviour.forward import answer_probabilities, reuses_prefix
 from truthstab.behaviour.metrics import PAIRING, answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.prompts import K_CONTEXT, PROBE_TASK, PROMPTS, context_pool, draw_context
 from truthstab.behaviour.report import (
@@ -165,7 +165,7 @@ def _ask(
         seed=sub_seed(seed, "behaviour-context", domain, prompt) if len(drawn) else None,
         ids=drawn["id"].astype(str).tolist()[: fitted.n_kept],
         prefix_tokens=len(enc.shared_prefix),
-        prefix_cache=bool(enc.shared_prefix),
+        prefix_cache=reuses_prefix(loaded.model, enc),
         max_prompt_tokens=len(enc.shared_prefix) + max(len(s) for s in enc.ids),
     )
     text = fitted.parts.before + statements[0] + fitted.parts.after
