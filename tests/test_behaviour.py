@@ -349,3 +349,17 @@ def test_bad_inputs_are_clear_errors(base):
         run_behavioural(base, no_test)
     with pytest.raises(DatasetError, match="lack columns"):
         run_behavioural(base, {"cities": FRAMES["cities"].drop(columns="fiction_truth")})
+
+
+def test_auto_batch_size_bounds_the_prefix_copy(chat, monkeypatch):
+    from truthstab.activations.prefix import SharedPrefix
+    from truthstab.behaviour import forward
+
+    enc = encode_prompts(chat, statements(4), statements(20))
+    cached = SharedPrefix(chat.model, enc.shared_prefix)
+    per_row = sum(k.numel() * 4 + v.numel() * 4 for k, v in cached.kv)  # float32 keys and values
+    assert forward.auto_batch_size(None) == forward.auto_batch_size(cached) == forward.AUTO_MAX_ROWS
+    monkeypatch.setattr(forward, "AUTO_CACHE_BYTES", 10 * per_row)
+    assert forward.auto_batch_size(cached) == 10
+    monkeypatch.setattr(forward, "AUTO_CACHE_BYTES", per_row)
+    assert forward.auto_batch_size(cached) == forward.AUTO_MIN_ROWS

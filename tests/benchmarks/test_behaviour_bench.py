@@ -11,7 +11,7 @@ statements (machine load cancels out as far as it can); nothing asserts wall-clo
 - an estimate of the whole default release (every true test statement x 5 prompts), from per-token costs
   measured here and the release's own token counts.
 
-TRUTHSTAB_BENCH_BEHAVIOUR_N statements (default 32, seeded sample of the cities true test statements) are
+TRUTHSTAB_BENCH_BEHAVIOUR_N statements (default 64: one "auto" batch; seeded sample of the cities true test statements) are
 run by our path; TRUTHSTAB_BENCH_BEHAVIOUR_FULL_N (default 6) of them in full without the cache.
 """
 
@@ -35,9 +35,10 @@ from truthstab.errors import TruthstabError
 
 pytestmark = pytest.mark.bench
 
-N = int(os.environ.get("TRUTHSTAB_BENCH_BEHAVIOUR_N", "32"))
+N = int(os.environ.get("TRUTHSTAB_BENCH_BEHAVIOUR_N", "64"))
 N_FULL = int(os.environ.get("TRUTHSTAB_BENCH_BEHAVIOUR_FULL_N", "6"))
-BATCH = 32
+BATCH = "auto"
+BARE_BATCH = 64
 TARGET_MINUTES = 10
 
 
@@ -63,8 +64,8 @@ def bare_forward(loaded, texts: list[str]) -> None:
     """The model over each statement's own tokens only (its tokenizer's specials, no prompt, no context)."""
     enc = loaded.tokenizer(texts, add_special_tokens=True)["input_ids"]
     order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
-    for start in range(0, len(order), BATCH):
-        batch = pad_batch([enc[i] for i in order[start : start + BATCH]], 0, "left")
+    for start in range(0, len(order), BARE_BATCH):
+        batch = pad_batch([enc[i] for i in order[start : start + BARE_BATCH]], 0, "left")
         with torch.inference_mode():
             loaded.model(
                 input_ids=batch.input_ids,
@@ -118,6 +119,8 @@ def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded,
         ),
         "load_average": os.getloadavg()[0],
     }
+    counts = _release_tokens(lm, frames)
+    figures["release_prompts"] = counts["prompts"]
     for clock, col in (("wall", 0), ("cpu", 1)):
         figures[f"{clock}: seconds_per_statement"] = {k: round(v[col], 3) for k, v in per.items()}
         figures[f"{clock}: prefix_seconds"] = round(t["prefix"][col], 2)
@@ -135,7 +138,7 @@ def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded,
             per["bare"][col] / per["baseline"][col], 3
         )
         figures[f"{clock}: release_estimate_minutes"] = round(
-            _release_estimate(lm, frames, t, base_enc, pert_enc, col) / 60, 1
+            _estimate(counts, t, base_enc, pert_enc, col) / 60, 1
         )
     figures["target_minutes"] = TARGET_MINUTES
     print(f"\n[bench] behavioural track, SmolLM2-135M (float32, CPU): {figures}")
@@ -143,19 +146,29 @@ def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded,
     benchmark.pedantic(lambda: answer_probabilities(lm, base_enc, ids, BATCH), rounds=1, iterations=1)
 
 
-def _release_estimate(lm, frames, t, base_enc, pert_enc, col: int) -> float:
-    """Seconds for every (domain, prompt) of the release: its own tokens at the measured per-token cost of
-    its kind (baseline: short prefix; perturbed: long), plus one prefix run per perturbed prompt scaled by
-    its token count. Context and token counts come from the release itself (tokenizing is cheap)."""
-    per_tok_base = t["baseline"][col] / _tokens(base_enc)
-    per_tok_pert = t["perturbed"][col] / _tokens(pert_enc)
-    per_prefix_tok = t["prefix"][col] / len(pert_enc.shared_prefix)
-    total = 0.0
+def _release_tokens(lm, frames) -> dict[str, int]:
+    """Token counts of the whole release's behavioural prompts (every true test statement x 5 prompts):
+    own tokens of baseline and perturbed prompts, and the perturbed prompts' shared-prefix tokens."""
+    counts = {"prompts": 0, "baseline": 0, "perturbed": 0, "prefix": 0}
     for domain, frame in frames.items():
         statements = true_test_rows(frame)["statement"].astype(str).tolist()
         for prompt in PROMPTS:
             context = P.draw_context(frame, domain, prompt, seed=0)["statement"].tolist()
             enc = fit_prompts(lm, statements, context).encoded
-            cost = per_tok_base if prompt == "baseline" else per_tok_pert
-            total += _tokens(enc) * cost + (len(enc.shared_prefix) * per_prefix_tok if context else 0.0)
-    return total
+            counts["prompts"] += len(statements)
+            counts["baseline" if prompt == "baseline" else "perturbed"] += _tokens(enc)
+            counts["prefix"] += len(enc.shared_prefix) if context else 0
+    return counts
+
+
+def _estimate(counts: dict[str, int], t: dict, base_enc, pert_enc, col: int) -> float:
+    """Seconds for the whole release: its own tokens at the per-token cost measured here for their kind
+    (baseline: short prefix; perturbed: ~1,600-token prefix), plus every perturbed prefix run once."""
+    per_tok_base = t["baseline"][col] / _tokens(base_enc)
+    per_tok_pert = t["perturbed"][col] / _tokens(pert_enc)
+    per_prefix_tok = t["prefix"][col] / len(pert_enc.shared_prefix)
+    return (
+        counts["baseline"] * per_tok_base
+        + counts["perturbed"] * per_tok_pert
+        + counts["prefix"] * per_prefix_tok
+    )

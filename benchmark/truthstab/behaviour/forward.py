@@ -32,23 +32,25 @@ def answer_probabilities(
     loaded: LoadedModel,
     encoded: Encoded,
     option_ids: dict[str, list[int]],
-    batch_size: int = 32,
+    batch_size: int | str = "auto",
     padding_side: str = "left",
     on_progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """(N, 4) P(a), P(b), P(c), mass outside, for prompts ``shared_prefix + ids[i]``, in input order.
 
-    Raises ActivationError on non-finite logits.
+    ``batch_size="auto"``: :func:`auto_batch_size`. Raises ActivationError on non-finite logits.
     """
     if padding_side not in ("left", "right"):
         raise ActivationError(f"padding_side must be left or right, not {padding_side!r}")
-    if batch_size < 1:
-        raise ActivationError(f"batch size must be a positive integer, not {batch_size!r}")
+    if batch_size != "auto" and not (isinstance(batch_size, int) and batch_size > 0):
+        raise ActivationError(f"batch size must be a positive integer or 'auto', not {batch_size!r}")
     model = loaded.model
     ids, prefix = encoded.ids, encoded.shared_prefix
     if prefix and not reuses_prefix(model, encoded):
         ids, prefix = [prefix + s for s in ids], []
     cached = SharedPrefix(model, prefix) if prefix else None
+    if batch_size == "auto":
+        batch_size = auto_batch_size(cached)
     pad_id = loaded.tokenizer.pad_token_id or 0
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     out = np.empty((len(ids), 4), np.float64)
@@ -61,6 +63,24 @@ def answer_probabilities(
         if on_progress:
             on_progress(len(rows))
     return out
+
+
+#: Rows per batch of ``batch_size="auto"``: as many as keep each batch's copy of the prefix keys/values
+#: under AUTO_CACHE_BYTES, at most AUTO_MAX_ROWS (on SmolLM2 with a 1,600-token prefix, 64 rows ran 20 %
+#: faster per statement than 32 and 128 no faster than 64) and at least AUTO_MIN_ROWS.
+AUTO_CACHE_BYTES = 4 * 2**30
+AUTO_MAX_ROWS = 64
+AUTO_MIN_ROWS = 4
+
+
+def auto_batch_size(cached: SharedPrefix | None) -> int:
+    """Rows per batch: bounded by the memory of the expanded prefix cache each batch copies."""
+    if cached is None:
+        return AUTO_MAX_ROWS
+    per_row = sum(
+        k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in cached.kv[: cached.keep]
+    )
+    return int(min(AUTO_MAX_ROWS, max(AUTO_MIN_ROWS, AUTO_CACHE_BYTES // max(per_row, 1))))
 
 
 def reuses_prefix(model, encoded: Encoded) -> bool:

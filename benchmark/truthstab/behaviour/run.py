@@ -54,7 +54,7 @@ def run_behavioural(
     frames: Mapping[str, pd.DataFrame],
     seed: int = 0,
     n_bootstrap: int = M.N_BOOTSTRAP,
-    batch_size: int = 32,
+    batch_size: int | str = "auto",
     progress: bool = False,
     k_context: int = K_CONTEXT,
     prompts: Sequence[str] = PROMPTS,
@@ -62,6 +62,8 @@ def run_behavioural(
     padding_side: str = "left",
 ) -> BehaviouralReport:
     """Run the behavioural track on per-domain release frames (columns of the release schema).
+
+    ``batch_size``: rows per forward pass, or "auto" (bounded by the memory of the prefix cache copy).
 
     Raises ProbeError for an unsupported model or bad prompt list, DatasetError for a frame without true
     test statements, ModelError for a tokenizer without distinct option letters or a missing template.
