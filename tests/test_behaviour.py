@@ -37,8 +37,15 @@ def release_frame(n: int = 48, seed: int = 0) -> pd.DataFrame:
         kind = KINDS[i % 4]
         fiction = ("true" if (i // 4 + seed) % 2 else "false") if kind == "fictional" else ""
         split = "test" if i % 3 == 0 else "train"
-        rows.append({"id": f"{seed}-{i:03d}", "kind": kind, "split": split, "statement": text,
-                     "fiction_truth": fiction})  # fmt: skip
+        rows.append(
+            {
+                "id": f"{seed}-{i:03d}",
+                "kind": kind,
+                "split": split,
+                "statement": text,
+                "fiction_truth": fiction,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -252,9 +259,8 @@ def test_option_ids_sum_both_forms_and_drop_shared_ids(chat):
     ids = option_token_ids(chat.tokenizer)
     enc = chat.tokenizer.encode
     for letter in "abc":
-        assert set(enc(letter, add_special_tokens=False)) | set(enc(f" {letter}", add_special_tokens=False)) == set(
-            ids[letter]
-        )  # fmt: skip
+        forms = set(enc(letter, add_special_tokens=False)) | set(enc(f" {letter}", add_special_tokens=False))
+        assert set(ids[letter]) == forms
         assert len(ids[letter]) == 2  # "a" and " a" are distinct tokens here: both count
     # " a" -> [" ", "a"]: the space piece is shared by every option and must not count for any
     spaced = _word_tokenizer({"[UNK]": 0, " ": 1, "a": 2, "b": 3, "c": 4}, split_spaces=True)

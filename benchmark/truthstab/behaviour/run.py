@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,23 @@ def true_test_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["kind"] == "true") & (frame["split"] == "test")]
 
 
+@dataclass
+class _Run:
+    """The settings every (domain, prompt) of one run shares."""
+
+    loaded: LoadedModel
+    seed: int
+    n_bootstrap: int
+    k_context: int
+    batch_size: int | str
+    prefix_cache: bool
+    padding_side: str
+    option_ids: dict[str, list[int]]
+    bar: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+    example: str = ""
+
+
 def run_behavioural(
     loaded: LoadedModel,
     frames: Mapping[str, pd.DataFrame],
@@ -72,49 +91,27 @@ def run_behavioural(
     if reason:
         raise ProbeError(reason)
     _check_inputs(frames, prompts)
-    option_ids = option_token_ids(loaded.tokenizer)
     t0 = time.perf_counter()
-    bar = _progress(sum(len(true_test_rows(f)) for f in frames.values()) * len(prompts), progress)
-    domains, answers, timings, example = [], [], {}, ""
+    total = sum(len(true_test_rows(f)) for f in frames.values()) * len(prompts)
+    run = _Run(
+        loaded,
+        seed,
+        n_bootstrap,
+        k_context,
+        batch_size,
+        prefix_cache,
+        padding_side,
+        option_token_ids(loaded.tokenizer),
+        _progress(total, progress),
+    )
+    domains, answers = [], []
     for domain in sorted(frames):
-        frame, test = frames[domain], true_test_rows(frames[domain])
-        weights = bootstrap_matrix(len(test), domain, seed, n_bootstrap)
-        results, base = [], None
-        for prompt in prompts:
-            t1 = time.perf_counter()
-            context, probs, text = _ask(
-                loaded,
-                frame,
-                test,
-                domain,
-                prompt,
-                seed,
-                k_context,
-                option_ids,
-                bar,
-                batch_size,
-                prefix_cache,
-                padding_side,
-            )
-            example = example or text
-            letters = answers_from(probs)
-            base = letters if prompt == "baseline" else base
-            flips = None if prompt == "baseline" else flip_metrics(base, letters, weights)
-            results.append(
-                PromptResult(
-                    prompt=prompt,
-                    task=PROBE_TASK[prompt],
-                    context=context,
-                    shares=answer_shares(letters, probs[:, 3], weights),
-                    flips=flips,
-                )
-            )
-            answers.append(_statement_answers(domain, prompt, test, probs, letters))
-            timings[f"{domain}/{prompt}"] = round(time.perf_counter() - t1, 3)
-        domains.append(DomainBehaviour(domain=domain, n_true_test=len(test), prompts=results))
-    if bar is not None:
-        bar.close()
-    timings["total"] = round(time.perf_counter() - t0, 3)
+        dom, ans = _run_domain(run, domain, frames[domain], prompts)
+        domains.append(dom)
+        answers += ans
+    if run.bar is not None:
+        run.bar.close()
+    run.timings["total"] = round(time.perf_counter() - t0, 3)
     return BehaviouralReport(
         seed=seed,
         n_bootstrap=n_bootstrap,
@@ -122,41 +119,50 @@ def run_behavioural(
         bootstrap=PAIRING,
         k_context=k_context,
         layout=_layout(loaded),
-        prompt_example=example,
-        option_ids=option_ids,
+        prompt_example=run.example,
+        option_ids=run.option_ids,
         prompts=list(prompts),
         domains=domains,
         answers=answers,
-        timings=timings,
+        timings=run.timings,
     )
 
 
-def _ask(
-    loaded,
-    frame,
-    test,
-    domain,
-    prompt,
-    seed,
-    k_context,
-    option_ids,
-    bar,
-    batch_size,
-    prefix_cache,
-    padding_side,
-):
-    """(context record, (N, 4) probabilities, the first prompt's text) of one (domain, prompt)."""
-    drawn = draw_context(frame, domain, prompt, seed, k_context)
+def _run_domain(
+    run: _Run, domain: str, frame: pd.DataFrame, prompts: Sequence[str]
+) -> tuple[DomainBehaviour, list[StatementAnswers]]:
+    """Every prompt of one domain; flips against its baseline, all on one bootstrap matrix (paired)."""
+    test = true_test_rows(frame)
+    weights = bootstrap_matrix(len(test), domain, run.seed, run.n_bootstrap)
+    results, answers, base = [], [], None
+    for prompt in prompts:
+        t1 = time.perf_counter()
+        context, probs = _ask(run, frame, test, domain, prompt)
+        letters = answers_from(probs)
+        base = letters if prompt == "baseline" else base
+        flips = None if prompt == "baseline" else flip_metrics(base, letters, weights)
+        shares = answer_shares(letters, probs[:, 3], weights)
+        results.append(
+            PromptResult(prompt=prompt, task=PROBE_TASK[prompt], context=context, shares=shares, flips=flips)
+        )
+        answers.append(_statement_answers(domain, prompt, test, probs, letters))
+        run.timings[f"{domain}/{prompt}"] = round(time.perf_counter() - t1, 3)
+    return DomainBehaviour(domain=domain, n_true_test=len(test), prompts=results), answers
+
+
+def _ask(run: _Run, frame: pd.DataFrame, test: pd.DataFrame, domain: str, prompt: str):
+    """(context record, (N, 4) probabilities) of one (domain, prompt)."""
+    drawn = draw_context(frame, domain, prompt, run.seed, run.k_context)
     statements = test["statement"].astype(str).tolist()
-    fitted = fit_prompts(loaded, statements, drawn["statement"].astype(str).tolist(), prefix_cache)
+    fitted = fit_prompts(run.loaded, statements, drawn["statement"].astype(str).tolist(), run.prefix_cache)
     enc = fitted.encoded
     probs = answer_probabilities(
-        loaded,
+        run.loaded,
         enc,
-        option_ids,
-        batch_size=batch_size,
-        padding_side=padding_side,
-        on_progress=bar.update if bar is not None else None,
+        run.option_ids,
+        batch_size=run.batch_size,
+        padding_side=run.padding_side,
+        on_progress=run.bar.update if run.bar is not None else None,
     )
     context = PromptContext(
         pool_size=0 if prompt == "baseline" else len(context_pool(frame, prompt)),
@@ -164,14 +170,14 @@ def _ask(
         n_kept=fitted.n_kept,
         truncated=fitted.n_kept < len(drawn),
         truncation_note=fitted.note,
-        seed=sub_seed(seed, "behaviour-context", domain, prompt) if len(drawn) else None,
+        seed=sub_seed(run.seed, "behaviour-context", domain, prompt) if len(drawn) else None,
         ids=drawn["id"].astype(str).tolist()[: fitted.n_kept],
         prefix_tokens=len(enc.shared_prefix),
-        prefix_cache=reuses_prefix(loaded.model, enc),
+        prefix_cache=reuses_prefix(run.loaded.model, enc),
         max_prompt_tokens=len(enc.shared_prefix) + max(len(s) for s in enc.ids),
     )
-    text = fitted.parts.before + statements[0] + fitted.parts.after
-    return context, probs, text
+    run.example = run.example or fitted.parts.before + statements[0] + fitted.parts.after
+    return context, probs
 
 
 def _statement_answers(
