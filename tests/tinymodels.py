@@ -10,6 +10,8 @@ Builders:
   today's date (``strftime_now``), to test chat templating, double-BOS avoidance and date pinning.
 - ``build_tiny_gpt2(path)``: a 2-layer GPT-2-style base model (no BOS, no chat template).
 - ``build_tiny_bert(path)``: a 2-layer BERT-style encoder ([CLS] statement [SEP]).
+- ``build_tiny_gemma3(path, sliding_window)``: a 4-layer Gemma-3 text model, three sliding-window layers
+  and one full-attention layer (Gemma-3's hybrid pattern), base (no chat template).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import (
     BertConfig,
     BertModel,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
     GPT2Config,
     GPT2LMHeadModel,
     LlamaConfig,
@@ -40,8 +44,8 @@ LLAMA_CHAT_TEMPLATE = (
 )
 
 
-def corpus() -> list[str]:
-    """Statements (true, false, negated) and template words the tiny tokenizers are trained on."""
+def corpus(extra: tuple[str, ...] = ()) -> list[str]:
+    """Statements (true, false, negated), template words and ``extra`` lines the tiny tokenizers learn."""
     lines = []
     for i, city in enumerate(CITIES):
         for j, country in enumerate(COUNTRIES):
@@ -49,7 +53,7 @@ def corpus() -> list[str]:
                 lines.append(f"The city of {city} is located in {country}.")
                 lines.append(f"The city of {city} is not located in {country}.")
     lines += ["You are a careful assistant. Today is 26 July 2024.", "January March November December"]
-    return lines
+    return lines + list(extra)
 
 
 def statements(n: int) -> list[str]:
@@ -63,7 +67,7 @@ def statements(n: int) -> list[str]:
     return out
 
 
-def _bpe_tokenizer(special: list[str], vocab_size: int = 400) -> Tokenizer:
+def _bpe_tokenizer(special: list[str], vocab_size: int = 400, extra: tuple[str, ...] = ()) -> Tokenizer:
     """A byte-level BPE tokenizer trained in memory on :func:`corpus`."""
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -71,14 +75,23 @@ def _bpe_tokenizer(special: list[str], vocab_size: int = 400) -> Tokenizer:
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
-    tok.train_from_iterator(corpus(), trainer=trainer)
+    tok.train_from_iterator(corpus(extra), trainer=trainer)
     return tok
 
 
-def build_tiny_llama(path: Path, chat_template: bool = True, seed: int = 0) -> Path:
-    """A 2-layer Llama with a BPE tokenizer that adds BOS, and (by default) a dated chat template."""
+def build_tiny_llama(
+    path: Path,
+    chat_template: bool = True,
+    seed: int = 0,
+    max_positions: int = 256,
+    extra_corpus: tuple[str, ...] = (),
+) -> Path:
+    """A 2-layer Llama with a BPE tokenizer that adds BOS, and (by default) a dated chat template.
+
+    ``extra_corpus``: more lines for the tokenizer to learn (prompt words, so prompts stay short).
+    """
     special = ["<s>", "</s>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
-    tok = _bpe_tokenizer(special)
+    tok = _bpe_tokenizer(special, vocab_size=400 + 200 * bool(extra_corpus), extra=extra_corpus)
     bos = tok.token_to_id("<s>")
     tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", bos)])
     fast = PreTrainedTokenizerFast(
@@ -94,7 +107,7 @@ def build_tiny_llama(path: Path, chat_template: bool = True, seed: int = 0) -> P
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=max_positions,
         bos_token_id=bos,
         eos_token_id=tok.token_to_id("</s>"),
         pad_token_id=tok.token_to_id("<pad>"),
@@ -103,9 +116,11 @@ def build_tiny_llama(path: Path, chat_template: bool = True, seed: int = 0) -> P
     return _save(model, fast, path)
 
 
-def build_tiny_gpt2(path: Path, seed: int = 0) -> Path:
+def build_tiny_gpt2(
+    path: Path, seed: int = 0, max_positions: int = 256, extra_corpus: tuple[str, ...] = ()
+) -> Path:
     """A 2-layer GPT-2-style base model: byte-level BPE, no BOS added, no chat template."""
-    tok = _bpe_tokenizer(["<|endoftext|>"])
+    tok = _bpe_tokenizer(["<|endoftext|>"], vocab_size=400 + 200 * bool(extra_corpus), extra=extra_corpus)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>", unk_token="<|endoftext|>"
     )
@@ -113,7 +128,7 @@ def build_tiny_gpt2(path: Path, seed: int = 0) -> Path:
     eot = tok.token_to_id("<|endoftext|>")
     config = GPT2Config(
         vocab_size=tok.get_vocab_size(),
-        n_positions=256,
+        n_positions=max_positions,
         n_embd=32,
         n_layer=2,
         n_head=4,
@@ -122,6 +137,37 @@ def build_tiny_gpt2(path: Path, seed: int = 0) -> Path:
     )
     model = GPT2LMHeadModel(config).eval()
     return _save(model, fast, path)
+
+
+def build_tiny_gemma3(
+    path: Path, sliding_window: int = 16, seed: int = 0, extra_corpus: tuple[str, ...] = ()
+) -> Path:
+    """A 4-layer Gemma-3 text model (3 sliding-window layers, then 1 full) with a BOS-adding BPE tokenizer."""
+    tok = _bpe_tokenizer(
+        ["<bos>", "<eos>", "<pad>"], vocab_size=400 + 200 * bool(extra_corpus), extra=extra_corpus
+    )
+    bos = tok.token_to_id("<bos>")
+    tok.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", bos)])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>"
+    )
+    torch.manual_seed(seed)
+    config = Gemma3TextConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=1024,
+        sliding_window=sliding_window,
+        layer_types=["sliding_attention"] * 3 + ["full_attention"],
+        bos_token_id=bos,
+        eos_token_id=tok.token_to_id("<eos>"),
+        pad_token_id=tok.token_to_id("<pad>"),
+    )
+    return _save(Gemma3ForCausalLM(config).eval(), fast, path)
 
 
 def build_tiny_bert(path: Path, seed: int = 0) -> Path:

@@ -15,20 +15,27 @@ Speed without changing the numbers:
 - statements are sorted by length and batched, padded only to the batch's longest, order restored;
 - the token prefix shared by every statement (a chat template's system prompt and user header, or a
   BOS) is run once; its key/value cache is expanded over each batch, and the statement tokens run with
-  position ids continuing after it and an attention mask covering prefix + statement;
+  position ids continuing after it and an attention mask covering prefix + statement (the shared
+  machinery is in :mod:`truthstab.activations.prefix`, which the behavioural track uses too);
 - position ids are given explicitly from the attention mask, so left and right padding give the same
   vectors (tested at batch sizes 1 and 32).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from truthstab.activations.prefix import (
+    SharedPrefix,
+    cache_kwarg,
+    pad_batch,
+    shared_prefix,
+    sliding_windows,
+)
 from truthstab.activations.types import TokenBags
 from truthstab.errors import ActivationError
 from truthstab.models.loading import LoadedModel
@@ -147,11 +154,40 @@ def encode_statements(loaded: LoadedModel, texts: list[str], use_shared_prefix: 
     Chat-templated text is tokenized without adding special tokens: templates carry their own BOS, and a
     second one would shift every position (reference defect 4, docs/method.md §12).
     """
+    chat = loaded.spec.uses_chat_template
+    before, after = split_template(loaded.tokenizer) if chat else ("", "")
+    return encode_around(
+        loaded,
+        texts,
+        before,
+        after,
+        add_special_tokens=not chat,
+        # causal models never need what follows the statement; encoders attend both ways and keep it
+        keep_after=loaded.spec.is_encoder,
+        use_shared_prefix=use_shared_prefix,
+    )
+
+
+def encode_around(
+    loaded: LoadedModel,
+    texts: list[str],
+    before: str,
+    after: str,
+    add_special_tokens: bool,
+    keep_after: bool,
+    use_shared_prefix: bool = True,
+) -> Encoded:
+    """Tokenize ``before + text + after`` for each text as one string, and locate each text's own tokens.
+
+    ``keep_after``: keep the tokens after the text (a prompt's question suffix) or cut the input at the
+    text's last token. The whole string is tokenized at once, so token boundaries are exactly those of a
+    plain pass; the tokens before the text become ``shared_prefix`` when they are the same for every text
+    (and the model is causal: an encoder's prefix tokens attend to the text).
+    """
     tok = loaded.tokenizer
-    prefix_text, suffix_text = split_template(tok) if loaded.spec.uses_chat_template else ("", "")
-    full = [prefix_text + t + suffix_text for t in texts]
+    full = [before + t + after for t in texts]
     try:
-        enc = tok(full, add_special_tokens=not loaded.spec.uses_chat_template, return_offsets_mapping=True)
+        enc = tok(full, add_special_tokens=add_special_tokens, return_offsets_mapping=True)
     except NotImplementedError as exc:  # only "fast" (Rust) tokenizers report character offsets
         raise ActivationError(
             f"{type(tok).__name__} cannot map tokens to characters, so the statement's own tokens cannot be "
@@ -159,32 +195,21 @@ def encode_statements(loaded: LoadedModel, texts: list[str], use_shared_prefix: 
         ) from exc
     ids, starts, ends = [], [], []
     for i, text in enumerate(texts):
-        lo, hi = len(prefix_text), len(prefix_text) + len(text)
+        lo, hi = len(before), len(before) + len(text)
         inside = [k for k, (a, b) in enumerate(enc["offset_mapping"][i]) if b > a and a < hi and b > lo]
         if not inside:
             raise ActivationError(f"statement {i} ({text[:40]!r}) has no tokens of its own: is it empty?")
         seq = list(enc["input_ids"][i])
-        # causal models never need what follows the statement; encoders attend both ways and keep it
-        end_of_input = len(seq) if loaded.spec.is_encoder else inside[-1] + 1
-        ids.append(seq[:end_of_input])
+        ids.append(seq if keep_after else seq[: inside[-1] + 1])
         starts.append(inside[0])
         ends.append(inside[-1] + 1)
-    # an encoder's prefix tokens attend to the statement, so they cannot be computed once for all
-    shared = _shared_prefix(ids, starts) if use_shared_prefix and not loaded.spec.is_encoder else []
+    shared = shared_prefix(ids, starts) if use_shared_prefix and not loaded.spec.is_encoder else []
     if shared:
         cut = len(shared)
         ids = [seq[cut:] for seq in ids]
         starts = [s - cut for s in starts]
         ends = [e - cut for e in ends]
     return Encoded(shared_prefix=shared, ids=ids, starts=starts, ends=ends)
-
-
-def _shared_prefix(ids: list[list[int]], starts: list[int]) -> list[int]:
-    """The tokens before the statement if they are identical for every statement, else []."""
-    first = ids[0][: starts[0]]
-    if all(seq[:s] == first for seq, s in zip(ids, starts, strict=True)):
-        return first
-    return []
 
 
 def decoder_blocks(model) -> list | None:
@@ -204,7 +229,7 @@ def decoder_blocks(model) -> list | None:
 class _Runner:
     """Runs padded batches through the model and returns the wanted layers' hidden states."""
 
-    def __init__(self, loaded: LoadedModel, wanted: list[int], shared_prefix: list[int], padding_side: str):
+    def __init__(self, loaded: LoadedModel, wanted: list[int], prefix: list[int], padding_side: str):
         self.model = loaded.model
         self.wanted = wanted
         self.padding_side = padding_side
@@ -212,65 +237,31 @@ class _Runner:
         self.device = next(self.model.parameters()).device
         self.blocks = decoder_blocks(self.model)
         self.captured: dict[int, torch.Tensor] = {}
-        # transformers 5.x renamed ``past_key_values`` to ``cache``; older releases know only the former
-        params = inspect.signature(self.model.forward).parameters
-        self.cache_kwarg = "cache" if "cache" in params else "past_key_values"
-        self.prefix_kv = self._run_prefix(shared_prefix) if shared_prefix else None
-        self.prefix_len = len(shared_prefix)
-        self.cache_layers = self._cache_layers_needed(wanted[-1]) if self.prefix_kv else 0
+        self.cache_kwarg = cache_kwarg(self.model)
+        self.prefix = SharedPrefix(self.model, prefix, self._keep_layers(wanted[-1])) if prefix else None
+        self.prefix_len = len(prefix)
 
     def run(self, ids: list[list[int]], starts: list[int], ends: list[int]):
         """Hidden states {layer: (B, T, D)} of one batch and the statement spans in padded coordinates."""
-        width = max(len(s) for s in ids)
-        input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(ids), width), dtype=torch.long)
-        spans = []
-        for row, seq in enumerate(ids):
-            offset = width - len(seq) if self.padding_side == "left" else 0
-            input_ids[row, offset : offset + len(seq)] = torch.tensor(seq)
-            mask[row, offset : offset + len(seq)] = 1
-            spans.append((offset + starts[row], offset + ends[row]))
-        positions = (mask.cumsum(1) - 1).clamp(min=0) + self.prefix_len
+        batch = pad_batch(ids, self.pad_id, self.padding_side, self.prefix_len)
+        spans = [(o + s, o + e) for o, s, e in zip(batch.offsets, starts, ends, strict=True)]
         kwargs = {}
-        if self.prefix_kv is not None:
-            mask = torch.cat([torch.ones((len(ids), self.prefix_len), dtype=torch.long), mask], dim=1)
-            kwargs = {self.cache_kwarg: self._expanded_cache(len(ids)), "use_cache": True}
-        states = self._forward(input_ids, mask, positions, kwargs, stop=True)
+        if self.prefix is not None:
+            kwargs = {self.cache_kwarg: self.prefix.cache(len(ids)), "use_cache": True}
+        states = self._forward(batch.input_ids, batch.attention_mask, batch.position_ids, kwargs, stop=True)
         return states, spans
 
-    def _run_prefix(self, prefix: list[int]):
-        """Key/value tensors of the shared prefix for every layer (a full pass, once)."""
-        from transformers import DynamicCache
+    def _expanded_cache(self, batch: int):
+        """The shared prefix's cache for a batch of ``batch`` rows (kept for the benchmarks' bare forward)."""
+        assert self.prefix is not None
+        return self.prefix.cache(batch)
 
-        cache = DynamicCache(config=self.model.config)
-        ids = torch.tensor([prefix])
-        positions = torch.arange(len(prefix)).unsqueeze(0)
-        self._forward(
-            ids, torch.ones_like(ids), positions, {self.cache_kwarg: cache, "use_cache": True}, stop=False
-        )
-        return [(layer.keys, layer.values) for layer in cache.layers if layer.is_initialized]
-
-    def _cache_layers_needed(self, deepest: int) -> int:
+    def _keep_layers(self, deepest: int) -> int | None:
         """How many layers' prefix keys/values a batch needs: up to the deepest wanted block, unless some
         layer uses a sliding window (its attention mask is sized from its own cache, so all keep it)."""
-        from transformers import DynamicCache
-
-        sliding = getattr(DynamicCache(config=self.model.config), "is_sliding", None)
-        if self.blocks is None or sliding is None or any(sliding):
-            return len(self.prefix_kv)
-        return min(deepest + 1, len(self.prefix_kv))
-
-    def _expanded_cache(self, batch: int):
-        """A fresh cache holding the prefix for every row of the batch (expanded views, copied once)."""
-        from transformers import DynamicCache
-
-        data = [
-            (k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1))
-            if i < self.cache_layers
-            else (None, None)
-            for i, (k, v) in enumerate(self.prefix_kv)
-        ]
-        return DynamicCache(ddp_cache_data=data, config=self.model.config)
+        if self.blocks is None or any(w is not None for w in sliding_windows(self.model)):
+            return None
+        return deepest + 1
 
     def _forward(self, input_ids, mask, positions, kwargs: dict, stop: bool) -> dict[int, torch.Tensor]:
         inputs = {"input_ids": input_ids, "attention_mask": mask, "position_ids": positions, **kwargs}

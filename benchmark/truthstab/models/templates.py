@@ -96,3 +96,37 @@ def split_template(tokenizer) -> tuple[str, str]:
         )
     prefix, suffix = rendered.split(_SENTINEL)
     return prefix, suffix
+
+
+_ANSWER_SENTINEL = "\x00TRUTHSTAB_ANSWER\x00"
+
+
+def split_answer_template(tokenizer, system: str | None = None) -> tuple[str, str]:
+    """The (before, between) text a chat template puts around one user turn followed by an assistant turn.
+
+    ``before`` precedes the user message (BOS, the system turn when ``system`` is given); ``between``
+    closes the user turn and opens the assistant's, up to where its content starts: a prompt that ends
+    with ``between + "The final answer is "`` asks the model to continue the assistant's own words (what
+    ``continue_final_message`` renders, without its stripping of a trailing space). Date pinned; raises
+    ModelError if the template alters either message.
+    """
+    messages = [{"role": "user", "content": _SENTINEL}, {"role": "assistant", "content": _ANSWER_SENTINEL}]
+    if system is not None:
+        messages.insert(0, {"role": "system", "content": system})
+    with pinned_date():
+        try:
+            rendered = tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=False, date_string=PINNED_DATE_STRING
+            )
+        except Exception as exc:  # jinja errors of any kind (e.g. "system role not supported")
+            raise ModelError(
+                f"the model's chat template cannot render a user turn and an assistant turn ({exc}); "
+                "pass --chat-template off to prompt it as a base model"
+            ) from exc
+    if rendered.count(_SENTINEL) != 1 or rendered.count(_ANSWER_SENTINEL) != 1:
+        raise ModelError(
+            "the chat template does not reproduce the messages verbatim; pass --chat-template off"
+        )
+    before, rest = rendered.split(_SENTINEL)
+    between = rest.split(_ANSWER_SENTINEL)[0]
+    return before, between

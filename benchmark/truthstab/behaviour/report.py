@@ -1,0 +1,160 @@
+"""The behavioural track's typed report: what the integrator writes into the result file and the board.
+
+Strict: unknown fields are refused and NaN/inf cannot be stored; an undefined number is None with a
+``reason``. Per-statement answers live in the report too (``answers``) and flatten to the predictions side
+file with :meth:`BehaviouralReport.predictions_frame`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Estimate(_Model):
+    """A point estimate with its 95 % bootstrap percentile interval; None values say why in ``reason``."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    reason: str | None = None
+
+
+class BehaviouralFlips(_Model):
+    """Answers of a perturbed prompt vs the baseline prompt on the true test statements (True = answer a)."""
+
+    n_true: int = Field(description="true test statements (denominator 'all')")
+    n_base_true: int = Field(description="true test statements the baseline prompt answered a (true)")
+    n_base_false: int = Field(description="true test statements the baseline prompt answered b or c")
+    retraction_count: int
+    expansion_count: int
+    retraction_rate_all: Estimate = Field(description="retractions / all true test statements")
+    retraction_rate_base: Estimate = Field(description="retractions / baseline-True")
+    expansion_rate_all: Estimate
+    expansion_rate_base: Estimate = Field(description="expansions / baseline-Not-True")
+
+
+class AnswerShares(_Model):
+    """How one prompt's answers split over the options, and the mean probability mass outside them."""
+
+    n: int
+    a: Estimate = Field(description="share answered a (true)")
+    b: Estimate = Field(description="share answered b (false)")
+    c: Estimate = Field(description="share answered c (neither)")
+    outside_mass: Estimate = Field(description="mean next-token probability outside the option tokens")
+
+
+class PromptContext(_Model):
+    """Which context statements a prompt told the model to believe, and how its prefix was run."""
+
+    pool_size: int = Field(description="training statements of the prompt's kind in the domain")
+    n_drawn: int = Field(description="context statements drawn (min(K, pool))")
+    n_kept: int = Field(description="context statements kept after fitting the model's maximum length")
+    truncated: bool
+    truncation_note: str | None
+    seed: int | None = Field(description="seed of the draw (None: nothing drawn)")
+    ids: list[str] = Field(description="ids of the kept context statements, release order")
+    prefix_tokens: int = Field(description="tokens shared by every prompt (run once when cached)")
+    prefix_cache: bool = Field(
+        description="whether the shared prefix's keys/values were reused (not when a sliding-window layer is "
+        "shorter than the prompt: then every prompt runs in full)"
+    )
+    max_prompt_tokens: int
+
+
+class PromptResult(_Model):
+    """One prompt (baseline or a perturbation) in one domain."""
+
+    prompt: str
+    task: int | None = Field(description="the probe-track task it pairs with (None: the control)")
+    context: PromptContext
+    shares: AnswerShares
+    flips: BehaviouralFlips | None = Field(description="vs the baseline prompt (None for the baseline)")
+
+
+class DomainBehaviour(_Model):
+    """All prompts of one domain."""
+
+    domain: str
+    n_true_test: int
+    prompts: list[PromptResult]
+
+
+class StatementAnswers(_Model):
+    """Per-statement option probabilities and answers of one prompt in one domain (ids row-aligned)."""
+
+    domain: str
+    prompt: str
+    task: int | None
+    ids: list[str]
+    p_a: list[float]
+    p_b: list[float]
+    p_c: list[float]
+    p_outside: list[float]
+    answers: list[str]
+
+
+class BehaviouralReport(_Model):
+    """Everything the behavioural stage computed for one model."""
+
+    seed: int
+    n_bootstrap: int
+    confidence: float
+    bootstrap: str = Field(description="how the resample matrix is shared (pairing)")
+    k_context: int
+    layout: str = Field(description="plain | chat | chat, system folded into the user turn")
+    prompt_example: str = Field(description="the baseline prompt of the first test statement, verbatim")
+    option_ids: dict[str, list[int]]
+    prompts: list[str]
+    domains: list[DomainBehaviour]
+    answers: list[StatementAnswers]
+    timings: dict[str, float]
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """One row per (domain, prompt): shares and flip rates with intervals, flat."""
+        rows = []
+        for dom in self.domains:
+            for p in dom.prompts:
+                row = {"domain": dom.domain, "prompt": p.prompt, "task": p.task, "n": p.shares.n}
+                for key in ("a", "b", "c", "outside_mass"):
+                    row[f"share_{key}"] = getattr(p.shares, key).estimate
+                row["n_context"] = p.context.n_kept
+                if p.flips is not None:
+                    for key in ("retraction_rate_all", "retraction_rate_base", "expansion_rate_all"):
+                        est = getattr(p.flips, key)
+                        row |= {key: est.estimate, f"{key}_low": est.low, f"{key}_high": est.high}
+                    row["expansion_rate_base"] = p.flips.expansion_rate_base.estimate
+                    row["retraction_count"] = p.flips.retraction_count
+                    row["expansion_count"] = p.flips.expansion_count
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def predictions_frame(self) -> pd.DataFrame:
+        """One row per (domain, prompt, true test statement): option probabilities, answer, prediction.
+
+        ``prediction`` is True iff the answer is a ("true"), the behavioural analogue of a probe's
+        prediction; ``task`` (nullable) pairs a row with the probe track's predictions of the same id.
+        """
+        cols = ["domain", "prompt", "task", "id", "p_a", "p_b", "p_c", "p_outside", "answer", "prediction"]
+        frames = [
+            pd.DataFrame(
+                {
+                    "domain": s.domain,
+                    "prompt": s.prompt,
+                    "task": pd.array([s.task] * len(s.ids), dtype="Int64"),
+                    "id": s.ids,
+                    "p_a": s.p_a,
+                    "p_b": s.p_b,
+                    "p_c": s.p_c,
+                    "p_outside": s.p_outside,
+                    "answer": s.answers,
+                    "prediction": [a == "a" for a in s.answers],
+                }
+            )
+            for s in self.answers
+        ]
+        return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)

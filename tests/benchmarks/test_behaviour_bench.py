@@ -1,0 +1,174 @@
+"""Behavioural-track speed on the real default model (SmolLM2-135M-Instruct, Q4_1 dequantised, CPU).
+
+Run by `make bench`. Every figure is a ratio to a baseline measured in the same process on the same
+statements (machine load cancels out as far as it can); nothing asserts wall-clock time:
+
+- ours (shared-prefix cache) vs the same prompts run in full without the cache (target >= 5x), per
+  statement of a perturbed prompt, the one-off prefix excluded and, separately, amortised at the real
+  domain size;
+- ours vs a bare forward over the statement tokens alone (no prompt, no context): the price of the
+  prompt's own tokens and of attending to ~1,600 context tokens;
+- an estimate of the whole default release (every true test statement x 5 prompts), from per-token costs
+  measured here and the release's own token counts.
+
+TRUTHSTAB_BENCH_BEHAVIOUR_N statements (default 64: one "auto" batch; seeded sample of the cities true test statements) are
+run by our path; TRUTHSTAB_BENCH_BEHAVIOUR_FULL_N (default 6) of them in full without the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from truthstab.activations.prefix import SharedPrefix, pad_batch
+from truthstab.behaviour import PROMPTS
+from truthstab.behaviour import prompts as P
+from truthstab.behaviour.answers import option_token_ids
+from truthstab.behaviour.fitting import encode_prompts, fit_prompts
+from truthstab.behaviour.forward import answer_probabilities
+from truthstab.behaviour.run import true_test_rows
+from truthstab.errors import TruthstabError
+
+pytestmark = pytest.mark.bench
+
+N = int(os.environ.get("TRUTHSTAB_BENCH_BEHAVIOUR_N", "64"))
+N_FULL = int(os.environ.get("TRUTHSTAB_BENCH_BEHAVIOUR_FULL_N", "6"))
+BATCH = "auto"
+BARE_BATCH = 64
+TARGET_MINUTES = 10
+
+
+@pytest.fixture(scope="module")
+def frames():
+    from truthstab.data.registry import get_release, load_frame
+
+    try:
+        release = get_release("truthstab")
+    except TruthstabError as exc:
+        pytest.skip(f"no default release installed ({exc})")
+    return {d: load_frame(release, domain=d) for d in release.domains}
+
+
+def _timed(fn) -> tuple[float, float, object]:
+    """(wall s, CPU s of this process, result): on a shared machine CPU time is the steadier measure."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def bare_forward(loaded, texts: list[str]) -> None:
+    """The model over each statement's own tokens only (its tokenizer's specials, no prompt, no context)."""
+    enc = loaded.tokenizer(texts, add_special_tokens=True)["input_ids"]
+    order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
+    for start in range(0, len(order), BARE_BATCH):
+        batch = pad_batch([enc[i] for i in order[start : start + BARE_BATCH]], 0, "left")
+        with torch.inference_mode():
+            loaded.model(
+                input_ids=batch.input_ids,
+                attention_mask=batch.attention_mask,
+                position_ids=batch.position_ids,
+                use_cache=False,
+                logits_to_keep=1,
+            )
+
+
+def _tokens(enc) -> int:
+    return sum(len(s) for s in enc.ids)
+
+
+def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded, frames):
+    lm, cities = smollm2_loaded, frames["cities"]
+    test = true_test_rows(cities)
+    rng = np.random.default_rng(0)
+    texts = test["statement"].to_numpy()[
+        np.sort(rng.choice(len(test), size=min(N, len(test)), replace=False))
+    ]
+    texts = [str(t) for t in texts]
+    ids = option_token_ids(lm.tokenizer)
+    context = P.draw_context(cities, "cities", "synthetic", seed=0)["statement"].tolist()
+    base_enc = fit_prompts(lm, texts, []).encoded
+    pert_enc = fit_prompts(lm, texts, context).encoded
+    full_enc = encode_prompts(lm, texts[:N_FULL], context, share_prefix=False)
+
+    t = {}
+    t["prefix"] = _timed(lambda: SharedPrefix(lm.model, pert_enc.shared_prefix))[:2]
+    t["baseline"] = _timed(lambda: answer_probabilities(lm, base_enc, ids, BATCH))[:2]
+    wall, cpu, fast = _timed(lambda: answer_probabilities(lm, pert_enc, ids, BATCH))
+    t["perturbed"] = (wall - t["prefix"][0], cpu - t["prefix"][1])  # steady state: prefix excluded
+    wall, cpu, slow = _timed(lambda: answer_probabilities(lm, full_enc, ids, BATCH))
+    t["no_cache"] = (wall, cpu)
+    t["bare"] = _timed(lambda: bare_forward(lm, texts))[:2]
+    np.testing.assert_allclose(fast[:N_FULL], slow, rtol=1e-4, atol=1e-6)  # the speed is not bought
+
+    n = len(texts)
+    per = {k: (v[0] / n, v[1] / n) for k, v in t.items() if k not in ("prefix", "no_cache")}
+    per["no_cache"] = (t["no_cache"][0] / N_FULL, t["no_cache"][1] / N_FULL)
+    domain_n = len(test)
+    figures: dict = {
+        "statements": n,
+        "no_cache_statements": N_FULL,
+        "threads": torch.get_num_threads(),
+        "prefix_tokens": len(pert_enc.shared_prefix),
+        "own_tokens_per_prompt": round(_tokens(pert_enc) / n, 1),
+        "bare_tokens_per_statement": round(
+            sum(len(x) for x in lm.tokenizer(texts, add_special_tokens=True)["input_ids"]) / n, 1
+        ),
+        "load_average": os.getloadavg()[0],
+    }
+    counts = _release_tokens(lm, frames)
+    figures["release_prompts"] = counts["prompts"]
+    for clock, col in (("wall", 0), ("cpu", 1)):
+        figures[f"{clock}: seconds_per_statement"] = {k: round(v[col], 3) for k, v in per.items()}
+        figures[f"{clock}: prefix_seconds"] = round(t["prefix"][col], 2)
+        figures[f"{clock}: ours_vs_no_cache (steady state)"] = round(
+            per["no_cache"][col] / per["perturbed"][col], 1
+        )
+        amortised = per["perturbed"][col] + t["prefix"][col] / domain_n
+        figures[f"{clock}: ours_vs_no_cache (prefix amortised over {domain_n})"] = round(
+            per["no_cache"][col] / amortised, 1
+        )
+        figures[f"{clock}: ours_perturbed_vs_bare_statement"] = round(
+            per["bare"][col] / per["perturbed"][col], 3
+        )
+        figures[f"{clock}: ours_baseline_vs_bare_statement"] = round(
+            per["bare"][col] / per["baseline"][col], 3
+        )
+        figures[f"{clock}: release_estimate_minutes"] = round(
+            _estimate(counts, t, base_enc, pert_enc, col) / 60, 1
+        )
+    figures["target_minutes"] = TARGET_MINUTES
+    print(f"\n[bench] behavioural track, SmolLM2-135M (float32, CPU): {figures}")
+    benchmark.extra_info.update(figures)
+    benchmark.pedantic(lambda: answer_probabilities(lm, base_enc, ids, BATCH), rounds=1, iterations=1)
+
+
+def _release_tokens(lm, frames) -> dict[str, int]:
+    """Token counts of the whole release's behavioural prompts (every true test statement x 5 prompts):
+    own tokens of baseline and perturbed prompts, and the perturbed prompts' shared-prefix tokens."""
+    counts = {"prompts": 0, "baseline": 0, "perturbed": 0, "prefix": 0}
+    for domain, frame in frames.items():
+        statements = true_test_rows(frame)["statement"].astype(str).tolist()
+        for prompt in PROMPTS:
+            context = P.draw_context(frame, domain, prompt, seed=0)["statement"].tolist()
+            enc = fit_prompts(lm, statements, context).encoded
+            counts["prompts"] += len(statements)
+            counts["baseline" if prompt == "baseline" else "perturbed"] += _tokens(enc)
+            counts["prefix"] += len(enc.shared_prefix) if context else 0
+    return counts
+
+
+def _estimate(counts: dict[str, int], t: dict, base_enc, pert_enc, col: int) -> float:
+    """Seconds for the whole release: its own tokens at the per-token cost measured here for their kind
+    (baseline: short prefix; perturbed: ~1,600-token prefix), plus every perturbed prefix run once."""
+    per_tok_base = t["baseline"][col] / _tokens(base_enc)
+    per_tok_pert = t["perturbed"][col] / _tokens(pert_enc)
+    per_prefix_tok = t["prefix"][col] / len(pert_enc.shared_prefix)
+    return (
+        counts["baseline"] * per_tok_base
+        + counts["perturbed"] * per_tok_pert
+        + counts["prefix"] * per_prefix_tok
+    )
