@@ -36,7 +36,7 @@ class OptionError(TruthstabError):
 
 
 #: Config fields whose command-line option is not simply ``--<field with dashes>``.
-_OPTION_OF_FIELD = {"n_bootstrap": "--bootstrap", "model": "MODEL"}
+_OPTION_OF_FIELD = {"n_bootstrap": "--bootstrap", "n_refits": "--refits", "model": "MODEL"}
 
 
 def option_error(exc, options: dict[str, str] | None = None) -> OptionError:

@@ -212,6 +212,54 @@ def quality_table(result: Result) -> str:
     )
 
 
+def _est_pct(est) -> str:
+    """A behavioural estimate (0-1) in percent, or its reason when undefined."""
+    if est is None or est.estimate is None:
+        return "-" if est is None or not est.reason else f"- ({est.reason})"
+    return f"{_pct(est.estimate)} [{_pct(est.low)}, {_pct(est.high)}]"
+
+
+def behavioural_table(result: Result) -> str:
+    """Per domain and prompt: answer shares, mass outside the options, retraction rate vs the baseline."""
+    rows = []
+    for dom in result.behavioural.domains:
+        for pr in dom.prompts:
+            sh = pr.shares
+            rows.append(
+                (
+                    dom.domain,
+                    pr.prompt,
+                    pr.context.n_kept,
+                    _est_pct(sh.a),
+                    _est_pct(sh.b),
+                    _est_pct(sh.c),
+                    _est_pct(sh.outside_mass),
+                    "-" if pr.flips is None else _est_pct(pr.flips.retraction_rate_base),
+                )
+            )
+    headers = [
+        "domain",
+        "prompt",
+        "context",
+        "a (true) %",
+        "b (false) %",
+        "c (neither) %",
+        "outside %",
+        "retract %",
+    ]
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
+def agreement_table(result: Result) -> str:
+    """Retracted by both tracks, by the probe only, by the answers only, by neither."""
+    rows = [
+        (a.domain, a.task, a.n_both_true, a.both, a.probe_only, a.behaviour_only, a.neither)
+        for a in result.track_agreement
+    ]
+    headers = ["domain", "task", "both True", "both retract", "probe only", "answers only", "neither"]
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
 def report_card(result: Result) -> str:
     """The full report card as plain text (also written as report.md beside the result)."""
     smoke = smoke_test_note(result)
@@ -231,6 +279,11 @@ def report_card(result: Result) -> str:
             perturbation_table(result),
         ]
         parts += ["", "Baseline probe quality (test split)", quality_table(result)]
+    if result.behavioural is not None:
+        parts += ["", "Behavioural track (zero-shot answers; retraction: baseline answered a, perturbed not)"]
+        parts += [behavioural_table(result)]
+        if result.track_agreement:
+            parts += ["", "Both tracks on the same statements (both baselines True)", agreement_table(result)]
     if result.headline.warnings:
         parts += ["", "WARNINGS", *[f"! {w}" for w in result.headline.warnings]]
     return "\n".join(parts) + "\n"

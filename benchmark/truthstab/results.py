@@ -46,6 +46,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from truthstab.behaviour.agreement import TrackAgreement
+from truthstab.behaviour.report import BehaviouralReport
 from truthstab.errors import ResultError
 
 #: Bump the major part on any incompatible change; readers refuse other majors.
@@ -189,6 +191,16 @@ class Result(_Model):
     )
     metrics: dict[str, Any] = Field(description="the full protocol report (truthstab.reports)")
     predictions_file: str = Field(description="Parquet side file, relative to the result file")
+    behavioural: BehaviouralReport | None = Field(
+        default=None, description="the behavioural track (--tracks behavioural); None when not run"
+    )
+    behavioural_file: str | None = Field(
+        default=None, description="Parquet side file of the behavioural answers, relative to the result"
+    )
+    track_agreement: list[TrackAgreement] = Field(
+        default_factory=list,
+        description="per (domain, task): true statements retracted by both tracks, one, none",
+    )
     figures: list[str] = Field(default_factory=list, description="figure files, relative to the result")
 
 

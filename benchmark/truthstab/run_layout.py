@@ -14,6 +14,8 @@ from truthstab.errors import TruthstabError
 
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "predictions.parquet"
+#: Per-statement answers of the behavioural track (one row per domain, prompt and true test statement).
+BEHAVIOUR_FILE = "behaviour.parquet"
 REPORT_FILE = "report.md"
 FIGURES_DIR = "figures"
 

@@ -69,6 +69,10 @@ class ScoreConfig(BaseModel):
     n_bootstrap: int = Field(default=1000, ge=MIN_BOOTSTRAP)
     n_refits: int = Field(default=N_REFITS, ge=0, description="bootstrap refits per domain and probe")
     noise_rows: Literal["keep", "drop"] = "keep"
+    tracks: list[Literal["representational", "behavioural"]] = Field(
+        default_factory=lambda: ["representational"],
+        description="representational (the probes; always run) and/or behavioural (zero-shot answers)",
+    )
     domains: list[str] | None = None
     max_per_kind: int | None = Field(
         default=None, ge=1, description="cap statements per domain, kind and split"
@@ -250,6 +254,30 @@ def _sweep_curves(curves: dict, n_layers: int) -> dict[str, list[float | None]]:
     return out
 
 
+def _behavioural_stage(config: ScoreConfig, loaded, frames: dict, progress: bool, echo):
+    """The behavioural track's report when asked for and supported; a model that cannot take it (an
+    encoder) gets a printed note instead of an error."""
+    if "behavioural" not in config.tracks:
+        return None
+    from truthstab.behaviour.run import behavioural_support, run_behavioural
+
+    reason = behavioural_support(loaded.spec)
+    if reason is not None:
+        if echo:
+            echo(f"note: {reason}")
+        return None
+    if echo:
+        echo("behavioural track: asking the model about every true test statement under each prompt ...")
+    return run_behavioural(
+        loaded,
+        frames,
+        seed=config.seed,
+        n_bootstrap=config.n_bootstrap,
+        batch_size="auto" if config.batch_size == "auto" else int(config.batch_size),
+        progress=progress,
+    )
+
+
 def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None] | None) -> ScoreOutput:
     """The stages of :func:`score`, timed."""
     import numpy as np
@@ -264,7 +292,15 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
     from truthstab.provenance import environment_record, harness_record
     from truthstab.report import report_card
     from truthstab.results import DatasetRecord, ModelRecord, ProtocolRecord, write_result
-    from truthstab.run_layout import FIGURES_DIR, PREDICTIONS_FILE, REPORT_FILE, RESULT_FILE, run_dir, run_tag
+    from truthstab.run_layout import (
+        BEHAVIOUR_FILE,
+        FIGURES_DIR,
+        PREDICTIONS_FILE,
+        REPORT_FILE,
+        RESULT_FILE,
+        run_dir,
+        run_tag,
+    )
 
     harness = harness_record()  # the code's state when the run starts, not when it ends
     needs_bags = any(input_kind(make_probe(p, config.seed)) == "bags" for p in config.probes)
@@ -310,6 +346,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
             n_refits=config.n_refits,
             noise_rows=config.noise_rows,
         )
+    behaviour = _behavioural_stage(config, loaded, frames, progress, echo)
     with timer.stage("result"):
         predictions = report.predictions_frame()
         predictions.insert(4, "split", "test")
@@ -361,6 +398,14 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                 predictions_file=PREDICTIONS_FILE,
             )
             predictions.to_parquet(tmp / PREDICTIONS_FILE, index=False)
+            if behaviour is not None:
+                from truthstab.behaviour.agreement import track_agreement
+
+                answers = behaviour.predictions_frame()
+                result.behavioural = behaviour
+                result.behavioural_file = BEHAVIOUR_FILE
+                result.track_agreement = track_agreement(predictions, answers, probe)
+                answers.to_parquet(tmp / BEHAVIOUR_FILE, index=False)
             table = report.metrics_frame().rename(
                 columns={
                     "retraction_rate_base": "retraction",

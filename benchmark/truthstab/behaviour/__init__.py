@@ -7,6 +7,15 @@ Entry points: :func:`run_behavioural` (the stage), :func:`behavioural_support` (
 
 from truthstab.behaviour.prompts import PROBE_TASK, PROMPTS
 from truthstab.behaviour.report import BehaviouralReport
-from truthstab.behaviour.run import behavioural_support, run_behavioural
+
+
+def __getattr__(name: str):
+    # The stage pulls in torch and transformers; the result schema imports this package for the report
+    # type alone, so the stage is loaded only when asked for.
+    if name in ("behavioural_support", "run_behavioural"):
+        from truthstab.behaviour import run
+
+        return getattr(run, name)
+    raise AttributeError(name)
 
 __all__ = ["PROBE_TASK", "PROMPTS", "BehaviouralReport", "behavioural_support", "run_behavioural"]

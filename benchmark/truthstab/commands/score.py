@@ -65,6 +65,13 @@ def _split(value: str) -> list[str]:
     show_default=True,
     help="drop: leave the noise control out (as the reference code's runs did).",
 )
+@click.option(
+    "--tracks",
+    default="representational",
+    show_default=True,
+    help="representational (probes) and/or behavioural (zero-shot answers), comma-separated; encoders "
+    "skip the behavioural track with a note.",
+)
 @click.option("--domains", default=None, help="Comma-separated domains (default: all of the release).")
 @click.option(
     "--max-per-kind", type=int, default=None, help="Cap statements per domain, kind and split (quick runs)."
@@ -88,8 +95,11 @@ def _split(value: str) -> list[str]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result JSON instead of the report card.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def score_command(as_json: bool, quiet: bool, probes: str, domains: str | None, **options) -> None:
+def score_command(
+    as_json: bool, quiet: bool, probes: str, domains: str | None, tracks: str, **options
+) -> None:
     """Score MODEL (alias, Hub id or local folder) for representational stability of truth."""
+    options["tracks"] = _split(tracks)
     if options.get("out") is None:
         options.pop("out")  # the config's default: $TRUTHSTAB_RESULTS, the user data folder or ./results
     try:

@@ -1,0 +1,89 @@
+"""`truthstab score --tracks representational,behavioural` end to end through the real command line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from release_helpers import write_tiny
+from test_behaviour import PROMPT_WORDS
+from tinymodels import build_tiny_gpt2, build_tiny_llama
+from truthstab.cli import main
+from truthstab.report import report_card
+from truthstab.results import read_result
+
+
+@pytest.fixture(scope="module")
+def long_models(tmp_path_factory):
+    """A tiny chat model and a tiny base model whose context fits the behavioural prompts."""
+    root = tmp_path_factory.mktemp("long")
+    return {
+        "chat": build_tiny_llama(root / "chat", max_positions=1024, extra_corpus=PROMPT_WORDS),
+        "base": build_tiny_gpt2(root / "base", max_positions=1024, extra_corpus=PROMPT_WORDS),
+    }
+
+
+@pytest.fixture(scope="module")
+def release_dir(tmp_path_factory):
+    return write_tiny(tmp_path_factory.mktemp("rel"), name="tiny", version="0.0.1", per=8)
+
+
+def _score(model_dir, release_dir, tmp_path, *extra):
+    args = ["score", str(model_dir), "--dataset", str(release_dir), "--out", str(tmp_path / "out")]
+    args += [
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--bootstrap",
+        "30",
+        "--batch-size",
+        "8",
+        "--refits",
+        "2",
+    ]
+    args += ["--probes", "mean-diff", "--quiet", "--tracks", "representational,behavioural", *extra]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return read_result(next((tmp_path / "out").rglob("result.json")))
+
+
+@pytest.mark.parametrize("kind", ["chat", "base"])
+def test_both_tracks_land_in_one_result(kind, long_models, release_dir, tmp_path):
+    result = _score(long_models[kind], release_dir, tmp_path)
+    beh = result.behavioural
+    assert beh is not None and beh.layout.startswith("chat" if kind == "chat" else "plain")
+    assert sorted(d.domain for d in beh.domains) == sorted(result.dataset.domains)
+    answers = pd.read_parquet(next((tmp_path / "out").rglob(result.behavioural_file)))
+    n_true = sum(d.n_true_test for d in beh.domains)
+    assert len(answers) == n_true * len(beh.prompts)
+    assert set(answers["answer"]) <= {"a", "b", "c"} and answers["p_outside"].between(0, 1).all()
+    # The agreement of the tracks counts every statement both baselines keep exactly once.
+    for a in result.track_agreement:
+        assert a.both + a.probe_only + a.behaviour_only + a.neither == a.n_both_true
+    assert "Behavioural track" in report_card(result)
+
+
+def test_an_encoder_skips_the_behavioural_track_with_a_note(tiny_bert_dir, release_dir, tmp_path):
+    args = ["score", str(tiny_bert_dir), "--dataset", str(release_dir), "--out", str(tmp_path / "out")]
+    args += [
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--bootstrap",
+        "20",
+        "--refits",
+        "2",
+        "--batch-size",
+        "8",
+    ]
+    args += ["--probes", "mean-diff", "--tracks", "representational,behavioural"]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "note:" in res.stderr and "encoder" in res.stderr and "behavioural track is skipped" in res.stderr
+    assert read_result(next((tmp_path / "out").rglob("result.json"))).behavioural is None
+
+
+def test_an_unknown_track_is_a_one_line_error(tiny_llama_dir, release_dir):
+    res = CliRunner().invoke(
+        main, ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--tracks", "vibes"]
+    )
+    assert res.exit_code != 0 and "--tracks" in res.output and "Traceback" not in res.output
