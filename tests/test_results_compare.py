@@ -70,4 +70,5 @@ def test_report_card_labels_a_quick_run_as_a_smoke_test(tmp_path):
     assert "SMOKE TEST" not in report_card(read_result(full))
     card = report_card(read_result(quick))
     assert card.splitlines()[2].startswith("! SMOKE TEST: scored on a seeded 10 % sample")
-    assert "intervals are wider" in card
+    assert "intervals are wider" in card and "cannot estimate the full-release scores" in card
+    assert "without --sample-fraction" in card

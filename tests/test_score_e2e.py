@@ -227,3 +227,16 @@ def test_result_records_the_sweep_it_chose_from(scored):
     for domain, sweep in sweeps.items():
         assert sweep["chosen"] == result.protocol.layers[domain]
         assert len(result.protocol.sweep_curves[domain]) == result.model.n_layers
+
+
+def test_a_sampled_run_says_before_its_numbers_that_it_cannot_estimate_them(
+    tiny_llama_dir, release_dir, tmp_path
+):
+    args = ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--out", str(tmp_path / "o")]
+    args += ["--cache-dir", str(tmp_path / "c"), "--bootstrap", "20", "--refits", "2", "--batch-size", "8"]
+    args += ["--probes", "mean-diff", "--sample-fraction", "0.5"]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    first = res.stderr.splitlines()[0]
+    assert first.startswith("SMOKE TEST") and "cannot estimate the full-release scores" in first
+    assert "without --sample-fraction" in first

@@ -18,4 +18,5 @@ def __getattr__(name: str):
         return getattr(run, name)
     raise AttributeError(name)
 
+
 __all__ = ["PROBE_TASK", "PROMPTS", "BehaviouralReport", "behavioural_support", "run_behavioural"]

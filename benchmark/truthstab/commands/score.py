@@ -107,6 +107,11 @@ def score_command(
     except ValidationError as exc:
         raise option_error(exc) from None
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
+    if config.sample_fraction or config.max_per_kind:
+        from truthstab.report import SAMPLE_WARNING
+
+        # Said before any number exists, so nobody reads the numbers without it.
+        click.echo(f"SMOKE TEST on a sample of the release. {SAMPLE_WARNING}", err=True)
     output = score(config, progress=not (quiet or as_json), echo=echo)
     apply_umask(output.run_dir)  # the run folder comes out of mkdtemp (0700): readable as the umask says
     if as_json:
