@@ -19,6 +19,8 @@ CACHE=${TRUTHSTAB_CONTAINER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/truthstab-con
 BASE_PACKAGES=python3,python3-venv
 UID_IN_IMAGE=1000  # the Dockerfile's `USER 1000:1000`
 START=$SECONDS
+# The trap below can fire inside a command whose stderr goes to a log: it writes to this copy of stderr.
+exec 3>&2
 
 die() { echo "error: $*" >&2; exit 1; }
 step() { printf '[test-container %4ds] %s\n' "$((SECONDS - START))" "$*"; }
@@ -56,6 +58,9 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 EOF
 export CONTAINERS_CONF=$WORK/containers.conf
+# podman build puts the runc bundles of its RUN steps in TMPDIR: under $WORK they go with it.
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
 pm() { podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver overlay "$@"; }
 
 cleanup() {
@@ -63,16 +68,22 @@ cleanup() {
     trap - EXIT INT TERM
     set +e  # every step below runs, whatever the one before it found (grep finding no mount, say)
     for name in "${CONTAINERS[@]}"; do pm rm -f "$name" >/dev/null 2>&1 || true; done
+    # An interrupted build leaves its RUN step running in runc (podman build does not stop it): delete it.
+    runc list --format json 2>/dev/null | "$PY" -c '
+import json, sys
+for c in json.load(sys.stdin) or []:
+    if c["bundle"].startswith(sys.argv[1] + "/"):
+        print(c["id"])' "$WORK" | while read -r id; do runc delete -f "$id" >/dev/null 2>&1; done
     pm rmi -f "$IMAGE" "$BASE" >/dev/null 2>&1 || true
     # Anything still mounted under the private store (an interrupted build) must go before the folder.
     grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
     rm -rf "$WORK"
-    [ ! -e "$WORK" ] || { echo "test-container: could not remove $WORK" >&2; [ "$status" != 0 ] || status=1; }
-    if [ "$status" != 0 ]; then echo "test-container: FAILED after $((SECONDS - START)) s" >&2; fi
+    [ ! -e "$WORK" ] || { echo "test-container: could not remove $WORK" >&3; [ "$status" != 0 ] || status=1; }
+    if [ "$status" != 0 ]; then echo "test-container: FAILED after $((SECONDS - START)) s" >&3; fi
     exit "$status"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "test-container: interrupted" >&3; exit 130' INT TERM
 
 # --- the base image: debootstrap --variant=minbase of this host's release, cached as a tarball -------------
 mkdir -p "$CACHE"
