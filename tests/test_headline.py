@@ -89,7 +89,11 @@ def test_large_refit_null_is_not_measurable_and_no_measurable_domain_gives_no_sc
     dom = head.per_domain["a"]
     assert dom.refit_null.value > 100 * MAX_REFIT_NULL
     assert not dom.measurable and any("refitting alone" in r for r in dom.not_measurable)
-    assert head.truth_stability is None and head.measurable_domains == [] and set(draws) == {"baseline_ap"}
+    assert (
+        head.truth_stability is None
+        and head.measurable_domains == []
+        and set(draws) == {"baseline_ap", "truth_ap"}
+    )
     assert any("no domain is measurable" in w for w in head.warnings)
 
 
@@ -106,3 +110,20 @@ def test_unknown_probe_and_missing_task_are_errors():
         compute_headline(pred, "other")
     with pytest.raises(ValueError, match="lack task"):
         compute_headline(pred[pred["task"] != 2], "p")
+
+
+def test_a_probe_that_only_sees_surface_cues_is_not_measurable():
+    # True rows score above the synthetic rows (a surface cue: any network separates those), but true and
+    # false statements are interleaved: the baseline AP over all rows is high, the true-vs-false AP is not.
+    frame = _frame("a", 80, {1: 10}, n_false=0)
+    rows = []
+    for i in range(80):
+        for task in range(5):
+            rows.append(("a", f"a-f{i:04d}", "false", "test", "p", task, 0, 1.5 + i, True))
+            rows.append(("a", f"a-s{i:04d}", "synthetic", "test", "p", task, 0, -1.0 - i, False))
+    frame = pd.concat([frame, pd.DataFrame(rows, columns=COLUMNS)])
+    head, _ = compute_headline(frame, "p", n_boot=50)
+    dom = head.per_domain["a"]
+    assert dom.baseline_ap.value > dom.chance_ap + 0.15  # looks fine against every Not-True row
+    assert dom.truth_ap.value < dom.truth_chance + 0.1 and not dom.measurable
+    assert any("true vs false" in r for r in dom.not_measurable)

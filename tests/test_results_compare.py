@@ -58,6 +58,7 @@ def test_compare_json(tmp_path):
         "refit_null",
         "noise_control",
         "baseline_ap",
+        "truth_ap",
     ]
     assert data["rows"][0]["difference"] == 0 and data["rows"][0]["cis_overlap"] is True
     assert data["b"]["sample_fraction"] == 0.1 and data["a"]["sample_fraction"] is None

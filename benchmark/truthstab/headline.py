@@ -19,8 +19,8 @@ from truthstab.seeds import sub_seed
 #: Task ids of method.md's perturbation table.
 BASELINE, SYNTHETIC, FICTIONAL, FICTIONAL_TRUE, NOISE = 0, 1, 2, 3, 4
 
-#: Measurability (docs/method.md, "Fit-aware stability"). A baseline probe whose test AP is within this
-#: margin of the positive rate is near chance: its boundary says little about truth.
+#: Measurability (docs/method.md §13). A baseline probe whose test AP on true vs false statements is within
+#: this margin of the true share is near chance: its boundary says little about truth.
 NEAR_CHANCE_MARGIN = 0.10
 #: A domain whose refit null (retractions that refitting alone produces) exceeds this share is not
 #: measurable: a perturbation's flips cannot be told from the fit's own noise.
@@ -43,6 +43,7 @@ QUANTITIES = (
     "refit_null",
     "noise_control",
     "baseline_ap",
+    "truth_ap",
 )
 
 
@@ -69,26 +70,44 @@ def _refit_tensor(frame: pd.DataFrame, tasks: tuple[int, ...]) -> tuple[np.ndarr
     return cube, n_refits
 
 
-def _baseline_ap(frame: pd.DataFrame, n_boot: int, seed: int) -> tuple[np.ndarray, float, int]:
-    """AP draws of the full-data baseline fit on the whole test split, its positive rate, and n calls True."""
-    test = frame[(frame["refit"] == 0) & (frame["task"] == BASELINE)].sort_values("id")
-    labels = (test["kind"] == "true").to_numpy()
-    scores = test["score"].to_numpy(dtype=float)
-    weights = np.vstack([np.ones((1, len(test))), M.bootstrap_weights(len(test), n_boot, seed)])
-    ap = M.weighted_quality(labels, scores, weights)["average_precision"]
+def _ap_draws(rows: pd.DataFrame, n_boot: int, seed: int) -> tuple[np.ndarray, float]:
+    """AP draws (index 0: the point) of the baseline scores for the true rows among ``rows``, and chance."""
+    labels = (rows["kind"] == "true").to_numpy()
+    scores = rows["score"].to_numpy(dtype=float)
+    weights = np.vstack([np.ones((1, len(rows))), M.bootstrap_weights(len(rows), n_boot, seed)])
     chance = float(labels.mean()) if len(labels) else float("nan")
-    return ap, chance, int((scores[labels] > 0).sum())
+    return M.weighted_quality(labels, scores, weights)["average_precision"], chance
+
+
+def _baseline_ap(frame: pd.DataFrame, n_boot: int, seed: int, domain: str) -> dict[str, np.ndarray]:
+    """The full-data baseline fit's test AP against every Not-True row and against the false rows alone.
+
+    The second is what measurability uses: synthetic, fictional and noise rows differ from true ones on
+    the surface (length, invented words, Gaussian vectors), so a network that knows nothing still ranks
+    true statements above them. Only true against false asks what the model knows.
+    """
+    test = frame[(frame["refit"] == 0) & (frame["task"] == BASELINE)].sort_values("id")
+    ap, chance = _ap_draws(test, n_boot, sub_seed(seed, "headline-ap", domain))
+    real = test[test["kind"].isin(["true", "false"])]
+    truth_ap, truth_chance = _ap_draws(real, n_boot, sub_seed(seed, "headline-truth-ap", domain))
+    is_true = (test["kind"] == "true").to_numpy()
+    return {
+        "baseline_ap": ap,
+        "chance_ap": np.full(n_boot + 1, chance),
+        "truth_ap": truth_ap,
+        "truth_chance": np.full(n_boot + 1, truth_chance),
+        "n_baseline_true": np.array([int((test["score"].to_numpy(dtype=float)[is_true] > 0).sum())]),
+    }
 
 
 def _domain_draws(frame: pd.DataFrame, n_boot: int, seed: int, domain: str) -> dict[str, np.ndarray]:
     """Point values (index 0) and joint-bootstrap draws of one domain's headline quantities (percent)."""
     frame = frame if "refit" in frame.columns else frame.assign(refit=0)
-    ap, chance, n_base_true = _baseline_ap(frame, n_boot, sub_seed(seed, "headline-ap", domain))
+    out = _baseline_ap(frame, n_boot, seed, domain)
     cube, n_refits = _refit_tensor(frame, (BASELINE, SYNTHETIC, FICTIONAL, FICTIONAL_TRUE, NOISE))
     nan = np.full(n_boot + 1, np.nan)
-    out = {"baseline_ap": ap, "chance_ap": np.full(n_boot + 1, chance)}
     if n_refits < FA.MIN_REFITS or cube.shape[2] == 0:
-        return out | {k: nan for k in QUANTITIES if k != "baseline_ap"} | {"n_refits": np.array([n_refits])}
+        return out | {k: nan for k in QUANTITIES if k not in out} | {"n_refits": np.array([n_refits])}
     plan = FA.resample_plan(cube.shape[2], n_refits, n_boot, sub_seed(seed, "fit-aware", domain))
     d = FA.fit_aware_draws(cube, plan)
     syn, fic, noise = d[f"retraction_{SYNTHETIC}"], d[f"retraction_{FICTIONAL}"], d[f"retraction_{NOISE}"]
@@ -106,17 +125,17 @@ def _domain_draws(frame: pd.DataFrame, n_boot: int, seed: int, domain: str) -> d
         "noise_control": 100 * noise,
         "n_refits": np.array([n_refits]),
     }
-    return out | {"n_true_test": np.array([cube.shape[2]]), "n_baseline_true": np.array([n_base_true])}
+    return out | {"n_true_test": np.array([cube.shape[2]])}
 
 
 def measurability(draws: dict[str, np.ndarray]) -> list[str]:
     """Why a domain is not measurable (empty when it is), from its point values."""
     reasons = []
-    ap, chance = float(draws["baseline_ap"][0]), float(draws["chance_ap"][0])
+    ap, chance = float(draws["truth_ap"][0]), float(draws["truth_chance"][0])
     if not np.isfinite(ap) or ap < chance + NEAR_CHANCE_MARGIN:
         reasons.append(
-            f"the baseline probe is near chance (test AP {ap:.3f}, chance {chance:.3f}; "
-            f"needs at least chance + {NEAR_CHANCE_MARGIN:.2f})"
+            f"the baseline probe is near chance on true vs false statements (test AP {ap:.3f}, chance "
+            f"{chance:.3f}; needs at least chance + {NEAR_CHANCE_MARGIN:.2f})"
         )
     n_refits = int(draws["n_refits"][0])
     if n_refits < FA.MIN_REFITS:
@@ -161,6 +180,7 @@ def compute_headline(
         per_domain[domain] = DomainHeadline(
             **{k: _estimate(draws[k]) for k in QUANTITIES},
             chance_ap=float(draws["chance_ap"][0]),
+            truth_chance=float(draws["truth_chance"][0]),
             n_true_test=int(draws.get("n_true_test", [0])[0]),
             n_baseline_true=int(draws.get("n_baseline_true", [0])[0]),
             measurable=not reasons,
@@ -176,7 +196,8 @@ def compute_headline(
         means = {k: np.full(n_boot + 1, np.nan) for k in QUANTITIES}
         warnings.append("no domain is measurable for this model: its stability cannot be scored")
     # Probe quality is no stability claim: it averages every scored domain, measurable or not.
-    means["baseline_ap"] = np.mean(np.vstack([d["baseline_ap"] for d in all_draws]), axis=0)
+    for key in ("baseline_ap", "truth_ap"):
+        means[key] = np.mean(np.vstack([d[key] for d in all_draws]), axis=0)
     headline = Headline(
         probe=probe,
         n_refits=n_refits,

@@ -18,12 +18,13 @@ HEADLINE_ROWS = (
     ("refit_null", "refit null (%)", "what refitting the baseline alone retracts (the control)"),
     ("noise_control", "noise control (%)", "retraction, True+Noise (off-manifold rows; see docs)"),
     ("baseline_ap", "baseline probe AP", "test average precision of the task-0 probe"),
+    ("truth_ap", "true-vs-false AP", "the same on true vs false statements (measurability; chance 0.5)"),
 )
 
 
 def digits_of(key: str) -> int:
     """Decimal places a headline quantity is shown with (AP is a 0-1 number, the rest are percentages)."""
-    return 3 if key == "baseline_ap" else 1
+    return 3 if key in ("baseline_ap", "truth_ap") else 1
 
 
 def sample_description(result: Result) -> str | None:
@@ -118,6 +119,7 @@ def domain_table(result: Result) -> str:
                 fmt(dh.familiar_excess),
                 fmt(dh.familiarity_gap),
                 f"{fmt(dh.baseline_ap, 3)} (chance {dh.chance_ap:.3f})",
+                "-" if dh.truth_ap is None else f"{fmt(dh.truth_ap, 3)} (chance {dh.truth_chance:.3f})",
                 f"{dh.n_baseline_true}/{dh.n_true_test}",
             )
         )
@@ -130,6 +132,7 @@ def domain_table(result: Result) -> str:
         "familiar excess",
         "gap (pp)",
         "baseline AP",
+        "true-vs-false AP",
         "base-True/true",
     ]
     return tabulate(rows, headers=headers, disable_numparse=True)

@@ -26,7 +26,11 @@ alone produces. Per domain, on the true test statements, with baseline-True deno
 * ``baseline_ap`` = average precision of the full-data baseline probe on the test split (``chance_ap``:
   the share of true statements among the test rows, the AP of a random score).
 
-A domain is *measurable* when its baseline AP is at least chance + 0.10, its baseline calls at least 30
+``truth_ap`` = the same probe's AP on true against false test statements alone (chance: their true
+share, 0.5): what measurability uses, since synthetic, fictional and noise rows differ from true ones on
+the surface and a network that knows nothing still ranks true statements above them.
+
+A domain is *measurable* when its true-vs-false AP is at least chance + 0.10, its baseline calls at least 30
 true test statements True, and its refit null is at most 15 %; the model-level values average the
 measurable domains only, and are None when no domain is measurable (the warnings say why); the model-level
 ``baseline_ap`` averages every scored domain (probe quality is no stability claim).
@@ -91,6 +95,12 @@ class DomainHeadline(_Model):
     noise_control: Estimate | None = Field(description="fit-aware retraction under True + Noise, percent")
     baseline_ap: Estimate | None = Field(description="test AP of the full-data baseline probe")
     chance_ap: float = Field(description="share of true statements among the test rows (AP of chance)")
+    truth_ap: Estimate | None = Field(
+        default=None, description="test AP of the baseline probe on true vs false statements alone"
+    )
+    truth_chance: float | None = Field(
+        default=None, description="share of true among true and false test rows"
+    )
     n_true_test: int = Field(ge=0, description="true test statements (the retraction denominator pool)")
     n_baseline_true: int = Field(ge=0, description="true test statements the baseline probe calls True")
     measurable: bool = Field(description="True when the domain enters the model-level headline")
@@ -114,6 +124,7 @@ class Headline(_Model):
     refit_null: Estimate | None
     noise_control: Estimate | None
     baseline_ap: Estimate | None
+    truth_ap: Estimate | None = Field(default=None, description="mean over domains of the true-vs-false AP")
     per_domain: dict[str, DomainHeadline]
     warnings: list[str] = Field(default_factory=list)
 
