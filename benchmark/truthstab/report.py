@@ -50,9 +50,9 @@ def smoke_test_note(result: Result) -> str | None:
 #: What a sampled run can and cannot tell (measured: docs/method.md §13, "Quick runs").
 SAMPLE_WARNING = (
     "Its intervals are wider than a full run's, and a sample this size cannot estimate the full-release "
-    "scores (on SmolLM2-135M a 10 % sample gave truth stability 73.4 [69.2, 77.9] and familiarity gap "
-    "22.2 [16.1, 28.5] against 82.0 and 7.0 on the whole release): use it to check that a model runs, "
-    "never to compare models. For the scores, run truthstab score without --sample-fraction or "
+    "scores (on SmolLM2-135M a 10 % sample's headline lies outside the full run's interval, and its layer "
+    "choice and measurable domains differ; docs/method.md §13, Quick runs): use it to check that a model "
+    "runs, never to compare models. For the scores, run truthstab score without --sample-fraction or "
     "--max-per-kind (make run RUN_ARGS=). It is ranked only against runs on the same sample."
 )
 
