@@ -596,7 +596,10 @@ def _domain_entry(dh) -> DomainEntry:
     if not dh.measurable:
         scores |= {name: Score(value=None, ci_low=None, ci_high=None) for name in STABILITY_METRICS}
     return DomainEntry(
-        scores=scores, measurable=dh.measurable, not_measurable=list(dh.not_measurable), chance_ap=dh.chance_ap
+        scores=scores,
+        measurable=dh.measurable,
+        not_measurable=list(dh.not_measurable),
+        chance_ap=dh.chance_ap,
     )
 
 

@@ -294,7 +294,16 @@ def _csv_text(value: object) -> str:
 def to_csv(lb: Leaderboard) -> str:
     """leaderboard.csv: one line per (board, model, revision sha, dtype); scores with their CI bounds."""
     domains = sorted({d for b in lb.boards for d in b.domains})
-    header = ["board", "run", "rank_group", "model_id", "model_alias", "hub_url", "revision_sha", "n_parameters"]
+    header = [
+        "board",
+        "run",
+        "rank_group",
+        "model_id",
+        "model_alias",
+        "hub_url",
+        "revision_sha",
+        "n_parameters",
+    ]
     header += ["dtype", "model_kind", "architecture"]
     for m in METRICS:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
@@ -329,7 +338,9 @@ def to_csv(lb: Leaderboard) -> str:
             ]
             line += [_csv_text(r.primary_probe), _csv_text(r.harness_version), r.harness_git_hash, r.seed]
             line += [r.created_at, _csv_text(" | ".join(r.warnings)), _csv_text(r.source)]
-            line += [_csv_text(" | ".join(f"{a.dtype} {a.revision_sha[:8]} {a.source}" for a in r.alternatives))]
+            line += [
+                _csv_text(" | ".join(f"{a.dtype} {a.revision_sha[:8]} {a.source}" for a in r.alternatives))
+            ]
             writer.writerow(["" if v is None else v for v in line])
     return buf.getvalue()
 
