@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from truthstab.commands.score import BOOTSTRAP_HELP, LAYERS_HELP
-from truthstab.fitaware import N_REFITS
+from truthstab.commands.score import BOOTSTRAP_HELP, LAYERS_HELP, NOISE_ROWS_OPTION, REFITS_OPTION
 from truthstab.scoring import MIN_BOOTSTRAP
 
 COLUMNS = {
@@ -54,21 +53,8 @@ def probe_group() -> None:
     type=click.IntRange(min=MIN_BOOTSTRAP),
     help=BOOTSTRAP_HELP,
 )
-@click.option(
-    "--refits",
-    "n_refits",
-    default=N_REFITS,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Bootstrap refits of the training rows per domain and probe (0: off; else at least 2).",
-)
-@click.option(
-    "--noise-rows",
-    type=click.Choice(["keep", "drop"]),
-    default="keep",
-    show_default=True,
-    help="drop: leave the noise control out (as the reference code's runs did).",
-)
+@REFITS_OPTION
+@NOISE_ROWS_OPTION
 @click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default="auto")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--revision", default=None, help="Hub branch, tag or commit.")

@@ -20,6 +20,22 @@ LAYERS_HELP = (
     "auto (sweep, pick per domain), paper (the paper's table), or layers and ranges like 12 or 8-14."
 )
 BOOTSTRAP_HELP = f"Bootstrap resamples (at least {MIN_BOOTSTRAP})."
+#: The fit-aware options, shared by score and probe run.
+REFITS_OPTION = click.option(
+    "--refits",
+    "n_refits",
+    type=click.IntRange(0),
+    default=N_REFITS,
+    show_default=True,
+    help="Bootstrap refits of the training rows per domain and probe (0: off; else at least 2).",
+)
+NOISE_ROWS_OPTION = click.option(
+    "--noise-rows",
+    type=click.Choice(["keep", "drop"]),
+    default="keep",
+    show_default=True,
+    help="drop: leave the noise control out (as the reference code's runs did).",
+)
 
 
 def _split(value: str) -> list[str]:
@@ -50,21 +66,8 @@ def _split(value: str) -> list[str]:
     show_default=True,
     help=BOOTSTRAP_HELP,
 )
-@click.option(
-    "--refits",
-    "n_refits",
-    type=int,
-    default=N_REFITS,
-    show_default=True,
-    help="Bootstrap refits of the training rows per domain and probe (0: off; else at least 2).",
-)
-@click.option(
-    "--noise-rows",
-    type=click.Choice(["keep", "drop"]),
-    default="keep",
-    show_default=True,
-    help="drop: leave the noise control out (as the reference code's runs did).",
-)
+@REFITS_OPTION
+@NOISE_ROWS_OPTION
 @click.option(
     "--tracks",
     default="representational",
