@@ -99,9 +99,7 @@ class ScoreConfig(BaseModel):
     @classmethod
     def _refits(cls, value: int) -> int:
         if value == 1:
-            raise ValueError(
-                f"--refits must be 0 (off) or at least {MIN_REFITS}: a refit null needs two fits"
-            )
+            raise ValueError(f"must be 0 (off) or at least {MIN_REFITS}: a refit null needs two fits")
         return value
 
     @field_validator("layers")
