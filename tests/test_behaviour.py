@@ -14,11 +14,12 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from tinymodels import build_tiny_gemma3, build_tiny_gpt2, build_tiny_llama, statements
-from truthstab.behaviour import PROMPTS, BehaviouralReport, behavioural_support, run_behavioural
+from truthstab.activations import prefix as prefix_mod
+from truthstab.behaviour import PROMPTS, BehaviouralReport, behavioural_support, forward, run_behavioural
 from truthstab.behaviour import prompts as P
 from truthstab.behaviour.answers import option_probabilities, option_token_ids
 from truthstab.behaviour.fitting import encode_prompts, fit_prompts, max_length
-from truthstab.behaviour.forward import answer_probabilities, reuses_prefix
+from truthstab.behaviour.forward import answer_probabilities, forward_plan, reuses_prefix
 from truthstab.behaviour.metrics import answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.report import Estimate
 from truthstab.errors import DatasetError, ModelError, ProbeError
@@ -199,8 +200,9 @@ def _plain_answer(lm, prompt_text: str, option_ids) -> np.ndarray:
     return option_probabilities(logits, option_ids)[0]
 
 
+@pytest.mark.parametrize("plan", ["packed", "padded"])
 @pytest.mark.parametrize("name", ["chat", "base"])
-def test_cached_prefix_equals_a_full_pass(name, request):
+def test_cached_prefix_equals_a_full_pass(name, plan, request):
     lm = request.getfixturevalue(name)
     texts, context = _true_test(FRAMES["cities"]), P.draw_context(FRAMES["cities"], "c", "control", 0)
     ctx = context["statement"].tolist()
@@ -208,8 +210,8 @@ def test_cached_prefix_equals_a_full_pass(name, request):
     cached = encode_prompts(lm, texts, ctx, share_prefix=True)
     full = encode_prompts(lm, texts, ctx, share_prefix=False)
     assert len(cached.shared_prefix) > 20 and not full.shared_prefix
-    fast = answer_probabilities(lm, cached, ids, batch_size=3)
-    slow = answer_probabilities(lm, full, ids, batch_size=3)
+    fast = answer_probabilities(lm, cached, ids, batch_size=3, plan=plan)
+    slow = answer_probabilities(lm, full, ids, batch_size=3, plan="padded")
     np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-7)
     parts = P.build_prompt(lm, ctx)
     for i in (0, len(texts) - 1):
@@ -224,9 +226,12 @@ def test_padding_and_batch_size_do_not_change_answers(name, request):
     ids = option_token_ids(lm.tokenizer)
     enc = encode_prompts(lm, texts, texts[:5])
     assert len({len(s) for s in enc.ids}) > 2
-    ref = answer_probabilities(lm, enc, ids, batch_size=1)
+    ref = answer_probabilities(lm, enc, ids, batch_size=1, plan="padded")
     for size, side in [(32, "left"), (32, "right"), (7, "right"), (4, "left")]:
-        got = answer_probabilities(lm, enc, ids, batch_size=size, padding_side=side)
+        got = answer_probabilities(lm, enc, ids, batch_size=size, padding_side=side, plan="padded")
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+    for size in (1, 4, 30, "auto"):  # which statements share a packed row does not matter either
+        got = answer_probabilities(lm, enc, ids, batch_size=size, plan="packed")
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
 
 
@@ -240,8 +245,38 @@ def test_sliding_window_layers_reuse_the_prefix_only_when_exact(window, reused, 
         encode_prompts(lm, texts, texts[:5], share_prefix=False),
     )
     assert len(cached.shared_prefix) > 16 and reuses_prefix(lm.model, cached) is reused
-    got = answer_probabilities(lm, cached, ids, batch_size=5)
-    np.testing.assert_allclose(got, answer_probabilities(lm, full, ids, batch_size=1), rtol=1e-5, atol=1e-7)
+    ref = answer_probabilities(lm, full, ids, batch_size=1, plan="padded")
+    got = answer_probabilities(lm, cached, ids, batch_size=5, plan="padded")
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+    # packing reuses the prefix whatever the window: its mask names every key's true position
+    assert forward_plan(lm, cached) == "packed"
+    got = answer_probabilities(lm, cached, ids, batch_size=5, plan="packed")
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["chat", "base"])
+def test_packing_is_the_default_and_its_check_catches_a_leaky_mask(name, request, monkeypatch):
+    lm = request.getfixturevalue(name)
+    ids = option_token_ids(lm.tokenizer)
+    enc = encode_prompts(lm, statements(6), statements(8))
+    assert forward_plan(lm, enc) == "packed"
+
+    def leaky(model, batch, cached):  # a plain causal mask: packed statements would see each other
+        mask = prefix_mod.packed_masks(model, batch, cached)
+        return torch.zeros_like(mask) + torch.triu(
+            torch.full(mask.shape[-2:], -1e30), 1 + mask.shape[-1] - mask.shape[-2]
+        )
+
+    monkeypatch.setattr(forward, "packed_masks", leaky)
+    assert forward_plan(lm, enc) == "padded"
+    np.testing.assert_allclose(
+        answer_probabilities(lm, enc, ids),
+        answer_probabilities(
+            lm, encode_prompts(lm, statements(6), statements(8), share_prefix=False), ids, plan="padded"
+        ),
+        rtol=1e-5,
+        atol=1e-7,
+    )
 
 
 # --------------------------------------------------------------------------- option letters
@@ -359,7 +394,6 @@ def test_bad_inputs_are_clear_errors(base):
 
 def test_auto_batch_size_bounds_the_prefix_copy(chat, monkeypatch):
     from truthstab.activations.prefix import SharedPrefix
-    from truthstab.behaviour import forward
 
     enc = encode_prompts(chat, statements(4), statements(20))
     cached = SharedPrefix(chat.model, enc.shared_prefix)

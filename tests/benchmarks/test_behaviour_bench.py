@@ -3,13 +3,15 @@
 Run by `make bench`. Every figure is a ratio to a baseline measured in the same process on the same
 statements (machine load cancels out as far as it can); nothing asserts wall-clock time:
 
-- ours (shared-prefix cache) vs the same prompts run in full without the cache (target >= 5x), per
-  statement of a perturbed prompt, the one-off prefix excluded and, separately, amortised at the real
-  domain size;
+- ours (the shared prefix run once, statements packed behind it) vs the same prompts run in full without
+  the cache (target >= 5x), per statement of a perturbed prompt, the one-off prefix excluded and,
+  separately, amortised at the real domain size;
+- ours vs the previous engine: padded batches, each row with the prefix cache expanded;
 - ours vs a bare forward over the statement tokens alone (no prompt, no context): the price of the
   prompt's own tokens and of attending to ~1,600 context tokens;
 - an estimate of the whole default release (every true test statement x 5 prompts), from per-token costs
-  measured here and the release's own token counts.
+  measured here and the release's own token counts, in float32 and (second test) in bfloat16, with the
+  share of answers bfloat16 changes.
 
 TRUTHSTAB_BENCH_BEHAVIOUR_N statements (default 64: one "auto" batch; seeded sample of the cities true test statements) are
 run by our path; TRUTHSTAB_BENCH_BEHAVIOUR_FULL_N (default 6) of them in full without the cache.
@@ -131,6 +133,9 @@ def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded,
         figures[f"{clock}: ours_vs_no_cache (prefix amortised over {domain_n})"] = round(
             per["no_cache"][col] / amortised, 1
         )
+        figures[f"{clock}: ours_vs_padded_prefix_cache"] = round(
+            per["padded"][col] / per["perturbed"][col], 2
+        )
         figures[f"{clock}: ours_perturbed_vs_bare_statement"] = round(
             per["bare"][col] / per["perturbed"][col], 3
         )
@@ -144,6 +149,48 @@ def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded,
     print(f"\n[bench] behavioural track, SmolLM2-135M (float32, CPU): {figures}")
     benchmark.extra_info.update(figures)
     benchmark.pedantic(lambda: answer_probabilities(lm, base_enc, ids, BATCH), rounds=1, iterations=1)
+
+
+def test_behaviour_speed_in_bfloat16(benchmark, smollm2_loaded, frames):
+    """The same perturbed prompts in bfloat16 (what ``--dtype auto`` picks on a GPU; on a CPU with AMX its
+    matrix products are native): speed relative to float32 in this process, and how many answers change."""
+    from truthstab.behaviour.answers import answers_from
+    from truthstab.models.loading import load_model
+
+    lm32, cities = smollm2_loaded, frames["cities"]
+    lm16 = load_model("smollm2-135m", device="cpu", dtype="bfloat16")
+    test = true_test_rows(cities)
+    texts = [str(t) for t in test["statement"].tolist()[:N]]
+    ids = option_token_ids(lm32.tokenizer)
+    context = P.draw_context(cities, "cities", "synthetic", seed=0)["statement"].tolist()
+    encs = {k: fit_prompts(lm, texts, context).encoded for k, lm in (("32", lm32), ("16", lm16))}
+    base = {k: fit_prompts(lm, texts, []).encoded for k, lm in (("32", lm32), ("16", lm16))}
+    t, probs = {}, {}
+    for key, lm in (("32", lm32), ("16", lm16)):
+        t[f"prefix{key}"] = _timed(lambda lm=lm, k=key: SharedPrefix(lm.model, encs[k].shared_prefix))[:2]
+        t[f"base{key}"] = _timed(lambda lm=lm, k=key: answer_probabilities(lm, base[k], ids, plan="packed"))[
+            :2
+        ]
+        wall, cpu, probs[key] = _timed(
+            lambda lm=lm, k=key: answer_probabilities(lm, encs[k], ids, plan="packed")
+        )
+        t[f"pert{key}"] = (wall - t[f"prefix{key}"][0], cpu - t[f"prefix{key}"][1])
+    counts = _release_tokens(lm32, frames)
+    figures = {
+        "statements": len(texts),
+        "answers_changed_by_bfloat16": int((answers_from(probs["32"]) != answers_from(probs["16"])).sum()),
+        "max_probability_change": round(float(np.abs(probs["32"] - probs["16"]).max()), 4),
+    }
+    for clock, col in (("wall", 0), ("cpu", 1)):
+        figures[f"{clock}: bfloat16_vs_float32_speed"] = round(t["pert32"][col] / t["pert16"][col], 2)
+        for key, name in (("32", "float32"), ("16", "bfloat16")):
+            timing = {"baseline": t[f"base{key}"], "perturbed": t[f"pert{key}"], "prefix": t[f"prefix{key}"]}
+            figures[f"{clock}: release_estimate_minutes_{name}"] = round(
+                _estimate(counts, timing, base[key], encs[key], col) / 60, 1
+            )
+    print(f"\n[bench] behavioural track, SmolLM2-135M, bfloat16 vs float32 (CPU): {figures}")
+    benchmark.extra_info.update(figures)
+    benchmark.pedantic(lambda: answer_probabilities(lm16, base["16"], ids), rounds=1, iterations=1)
 
 
 def _release_tokens(lm, frames) -> dict[str, int]:

@@ -60,8 +60,13 @@ class PromptContext(_Model):
     ids: list[str] = Field(description="ids of the kept context statements, release order")
     prefix_tokens: int = Field(description="tokens shared by every prompt (run once when cached)")
     prefix_cache: bool = Field(
-        description="whether the shared prefix's keys/values were reused (not when a sliding-window layer is "
-        "shorter than the prompt: then every prompt runs in full)"
+        description="whether the shared prefix's keys/values were reused (always when packed; padded, not when "
+        "a sliding-window layer is shorter than the prompt: then every prompt runs in full)"
+    )
+    forward: str = Field(
+        default="padded",
+        description="how statements were run behind the prefix: 'packed' (end to end in one row, kept apart "
+        "by the attention mask, checked against a full pass) or 'padded' (padded batches)",
     )
     max_prompt_tokens: int
 

@@ -19,7 +19,7 @@ import pandas as pd
 from truthstab import metrics as M
 from truthstab.behaviour.answers import answers_from, option_token_ids
 from truthstab.behaviour.fitting import fit_prompts
-from truthstab.behaviour.forward import answer_probabilities, reuses_prefix
+from truthstab.behaviour.forward import answer_probabilities, check_key, forward_plan, reuses_prefix
 from truthstab.behaviour.metrics import PAIRING, answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.prompts import K_CONTEXT, PROBE_TASK, PROMPTS, context_pool, draw_context
 from truthstab.behaviour.report import (
@@ -65,6 +65,7 @@ class _Run:
     option_ids: dict[str, list[int]]
     bar: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+    plans: dict[tuple, str] = field(default_factory=dict)  # the packing check's answers, per check_key
     example: str = ""
 
 
@@ -156,6 +157,9 @@ def _ask(run: _Run, frame: pd.DataFrame, test: pd.DataFrame, domain: str, prompt
     statements = test["statement"].astype(str).tolist()
     fitted = fit_prompts(run.loaded, statements, drawn["statement"].astype(str).tolist(), run.prefix_cache)
     enc = fitted.encoded
+    key = check_key(run.loaded, enc)
+    if key not in run.plans:
+        run.plans[key] = forward_plan(run.loaded, enc)
     probs = answer_probabilities(
         run.loaded,
         enc,
@@ -163,6 +167,7 @@ def _ask(run: _Run, frame: pd.DataFrame, test: pd.DataFrame, domain: str, prompt
         batch_size=run.batch_size,
         padding_side=run.padding_side,
         on_progress=run.bar.update if run.bar is not None else None,
+        plan=run.plans[key],
     )
     context = PromptContext(
         pool_size=0 if prompt == "baseline" else len(context_pool(frame, prompt)),
@@ -173,7 +178,8 @@ def _ask(run: _Run, frame: pd.DataFrame, test: pd.DataFrame, domain: str, prompt
         seed=sub_seed(run.seed, "behaviour-context", domain, prompt) if len(drawn) else None,
         ids=drawn["id"].astype(str).tolist()[: fitted.n_kept],
         prefix_tokens=len(enc.shared_prefix),
-        prefix_cache=reuses_prefix(run.loaded.model, enc),
+        prefix_cache=reuses_prefix(run.loaded.model, enc, run.plans[key]),
+        forward=run.plans[key],
         max_prompt_tokens=len(enc.shared_prefix) + max(len(s) for s in enc.ids),
     )
     run.example = run.example or fitted.parts.before + statements[0] + fitted.parts.after
