@@ -98,13 +98,16 @@ def test_behaviour_speed_vs_no_cache_and_bare_forward(benchmark, smollm2_loaded,
 
     t = {}
     t["prefix"] = _timed(lambda: SharedPrefix(lm.model, pert_enc.shared_prefix))[:2]
-    t["baseline"] = _timed(lambda: answer_probabilities(lm, base_enc, ids, BATCH))[:2]
-    wall, cpu, fast = _timed(lambda: answer_probabilities(lm, pert_enc, ids, BATCH))
+    t["baseline"] = _timed(lambda: answer_probabilities(lm, base_enc, ids, BATCH, plan="packed"))[:2]
+    wall, cpu, fast = _timed(lambda: answer_probabilities(lm, pert_enc, ids, BATCH, plan="packed"))
     t["perturbed"] = (wall - t["prefix"][0], cpu - t["prefix"][1])  # steady state: prefix excluded
-    wall, cpu, slow = _timed(lambda: answer_probabilities(lm, full_enc, ids, BATCH))
+    wall, cpu, padded = _timed(lambda: answer_probabilities(lm, pert_enc, ids, BATCH, plan="padded"))
+    t["padded"] = (wall - t["prefix"][0], cpu - t["prefix"][1])
+    wall, cpu, slow = _timed(lambda: answer_probabilities(lm, full_enc, ids, BATCH, plan="padded"))
     t["no_cache"] = (wall, cpu)
     t["bare"] = _timed(lambda: bare_forward(lm, texts))[:2]
     np.testing.assert_allclose(fast[:N_FULL], slow, rtol=1e-4, atol=1e-6)  # the speed is not bought
+    np.testing.assert_allclose(fast, padded, rtol=1e-4, atol=1e-6)
 
     n = len(texts)
     per = {k: (v[0] / n, v[1] / n) for k, v in t.items() if k not in ("prefix", "no_cache")}
