@@ -83,7 +83,7 @@ def _opposite(test: pd.DataFrame, train: pd.DataFrame, column: str) -> float | N
     if not len(test):
         return None
     seen = set(zip(train["s"], train["o"], train[column], strict=True))
-    values = {v for v in train[column]} | {v for v in test[column]}
+    values = set(train[column]) | set(test[column])
     hits = [
         any((s, o, v) in seen for v in values if v != own)
         for s, o, own in zip(test["s"], test["o"], test[column], strict=True)
@@ -160,28 +160,23 @@ def _gap(kind: str, dimension: str, values: pd.Series, splits: pd.Series) -> Sha
     return best
 
 
+def _column(rows: pd.DataFrame, dimension: str) -> pd.Series:
+    """The value of ``dimension`` for each row."""
+    if dimension == "polarity":
+        return rows["negated"].map({True: "negated", False: "affirmative"})
+    if dimension == "category":
+        triples = zip(rows["domain"], rows["object"], rows["correct_objects"], strict=True)
+        return pd.Series([category(*t) for t in triples], index=rows.index, dtype=object)
+    return rows[dimension]  # relation, fiction_truth
+
+
 def share_gaps(domain_rows: pd.DataFrame) -> list[ShareGap]:
     """Per kind and dimension, the largest difference between the splits' shares of one value."""
     out = []
     for kind in KIND_ORDER:
         mine = domain_rows[domain_rows["kind"] == kind]
-        if mine.empty:
-            continue
-        columns = {
-            "relation": mine["relation"],
-            "polarity": mine["negated"].map({True: "negated", False: "affirmative"}),
-            "fiction_truth": mine["fiction_truth"],
-            "category": pd.Series(
-                [
-                    category(d, o, c)
-                    for d, o, c in zip(mine["domain"], mine["object"], mine["correct_objects"], strict=True)
-                ],
-                index=mine.index,
-                dtype=object,
-            ),
-        }
-        for dimension in _dimensions(kind):
-            gap = _gap(kind, dimension, columns[dimension], mine["split"])
+        for dimension in _dimensions(kind) if len(mine) else ():
+            gap = _gap(kind, dimension, _column(mine, dimension), mine["split"])
             if gap is not None:
                 out.append(gap)
     return out
