@@ -403,3 +403,80 @@ def test_auto_batch_size_bounds_the_prefix_copy(chat, monkeypatch):
     assert forward.auto_batch_size(cached) == 10
     monkeypatch.setattr(forward, "AUTO_CACHE_BYTES", per_row)
     assert forward.auto_batch_size(cached) == forward.AUTO_MIN_ROWS
+
+
+# --------------------------------------------------------------------------- headline
+
+
+def _answers(domain: str, prompt: str, letters: list[str], outside: float = 0.5):
+    from truthstab.behaviour.report import StatementAnswers
+
+    n = len(letters)
+    return StatementAnswers(
+        domain=domain,
+        prompt=prompt,
+        task=P.PROBE_TASK[prompt],
+        ids=[f"{domain}-{i:03d}" for i in range(n)],
+        p_a=[0.1] * n,
+        p_b=[0.1] * n,
+        p_c=[0.1] * n,
+        p_outside=[outside] * n,
+        answers=letters,
+    )
+
+
+def _retracting(n_base_true: int, retracted: int, n: int = 100) -> list[str]:
+    """Answers where the first ``retracted`` of the ``n_base_true`` baseline-a statements are now b."""
+    return ["b"] * retracted + ["a"] * (n_base_true - retracted) + ["b"] * (n - n_base_true)
+
+
+def test_behavioural_headline_is_stability_against_the_control_prompt():
+    from truthstab.behaviour.headline import behavioural_headline
+
+    base = ["a"] * 80 + ["b"] * 20
+    answers = [
+        _answers("cities", "baseline", base, outside=0.9),
+        _answers("cities", "synthetic", _retracting(80, 20)),
+        _answers("cities", "fictional", _retracting(80, 10)),
+        _answers("cities", "fictional-true", _retracting(80, 0)),
+        _answers("cities", "control", _retracting(80, 4)),
+        # medicine: the control alone retracts 20 %: not measurable, left out of the model's mean
+        _answers("medicine", "baseline", base),
+        _answers("medicine", "synthetic", _retracting(80, 40)),
+        _answers("medicine", "fictional", _retracting(80, 40)),
+        _answers("medicine", "control", _retracting(80, 16)),
+    ]
+    head = behavioural_headline(answers, seed=0, n_bootstrap=200)
+    city = head.per_domain["cities"]
+    assert city.measurable and city.n_baseline_true == 80
+    assert city.unfamiliar_retraction.estimate == pytest.approx(25.0)
+    assert city.control_retraction.estimate == pytest.approx(5.0)
+    assert city.unfamiliar_excess.estimate == pytest.approx(20.0)
+    assert city.familiar_excess.estimate == pytest.approx(7.5)
+    assert city.truth_stability.estimate == pytest.approx(100 - (20 + 7.5) / 2)
+    assert city.familiarity_gap.estimate == pytest.approx(12.5)
+    assert city.outside_mass.estimate == pytest.approx(90.0)
+    assert city.truth_stability.low < city.truth_stability.estimate < city.truth_stability.high
+    med = head.per_domain["medicine"]
+    assert not med.measurable and "20.0 %" in med.not_measurable[0]
+    assert med.fictional_true_retraction.estimate is None  # that prompt was not run there
+    assert head.measurable_domains == ["cities"]
+    assert head.truth_stability.estimate == pytest.approx(city.truth_stability.estimate)
+    assert head.outside_mass.estimate == pytest.approx(70.0)  # every domain: shown, not gated
+    assert any("medicine" in w for w in head.warnings)
+    # the same seed gives the same intervals; the draws are the run's paired resample matrix
+    again = behavioural_headline(answers, seed=0, n_bootstrap=200)
+    assert again == head
+
+
+def test_behavioural_headline_says_why_when_nothing_is_measurable():
+    from truthstab.behaviour.headline import behavioural_headline
+
+    few = ["a"] * 10 + ["b"] * 90
+    answers = [_answers("cities", p, few) for p in ("baseline", "synthetic", "fictional", "control")]
+    head = behavioural_headline(answers, seed=0, n_bootstrap=50)
+    assert head.measurable_domains == [] and head.truth_stability.estimate is None
+    assert "only 10" in head.per_domain["cities"].not_measurable[0]
+    assert head.truth_stability.reason and "no domain is measurable" in head.truth_stability.reason
+    partial = behavioural_headline(answers[:2], seed=0, n_bootstrap=50)
+    assert "not run" in partial.per_domain["cities"].not_measurable[0]

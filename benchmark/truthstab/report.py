@@ -260,6 +260,40 @@ def behavioural_table(result: Result) -> str:
     return tabulate(rows, headers=headers, disable_numparse=True)
 
 
+def _est_points(est) -> str:
+    """A behavioural headline estimate (already in percent or points) with its interval."""
+    if est is None or est.estimate is None:
+        return "-"
+    return f"{est.estimate:.1f} [{est.low:.1f}, {est.high:.1f}]"
+
+
+BEHAVIOUR_HEADLINE_COLUMNS = (
+    ("truth_stability", "truth stability"),
+    ("unfamiliar_excess", "unfamiliar excess"),
+    ("familiar_excess", "familiar excess"),
+    ("control_retraction", "control (null) %"),
+    ("outside_mass", "outside %"),
+)
+
+
+def behavioural_headline_table(result: Result) -> str:
+    """The behavioural headline per domain and for the model: stability against the control prompt."""
+    head = result.behavioural.headline
+    rows = []
+    for domain, dom in head.per_domain.items():
+        status = "yes" if dom.measurable else "no: " + "; ".join(dom.not_measurable)
+        rows.append((domain, *[_est_points(getattr(dom, k)) for k, _ in BEHAVIOUR_HEADLINE_COLUMNS], status))
+    rows.append(
+        (
+            "model",
+            *[_est_points(getattr(head, k)) for k, _ in BEHAVIOUR_HEADLINE_COLUMNS],
+            "mean of measurable",
+        )
+    )
+    headers = ["domain", *[label for _, label in BEHAVIOUR_HEADLINE_COLUMNS], "measurable"]
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
 def agreement_table(result: Result) -> str:
     """Retracted by both tracks, by the probe only, by the answers only, by neither."""
     rows = [
@@ -290,12 +324,21 @@ def report_card(result: Result) -> str:
         ]
         parts += ["", "Baseline probe quality (test split)", quality_table(result)]
     if result.behavioural is not None:
+        if result.behavioural.headline is not None:
+            parts += [
+                "",
+                "Behavioural stability (100 - retractions in excess of the control prompt's; 95 % CI)",
+            ]
+            parts += [behavioural_headline_table(result)]
         parts += ["", "Behavioural track (zero-shot answers; retraction: baseline answered a, perturbed not)"]
         parts += [behavioural_table(result)]
         if result.track_agreement:
             parts += ["", "Both tracks on the same statements (both baselines True)", agreement_table(result)]
-    if result.headline.warnings:
-        parts += ["", "WARNINGS", *[f"! {w}" for w in result.headline.warnings]]
+    warnings = list(result.headline.warnings)
+    if result.behavioural is not None and result.behavioural.headline is not None:
+        warnings += result.behavioural.headline.warnings
+    if warnings:
+        parts += ["", "WARNINGS", *[f"! {w}" for w in warnings]]
     return "\n".join(parts) + "\n"
 
 

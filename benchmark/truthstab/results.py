@@ -55,7 +55,7 @@ from truthstab.behaviour.report import BehaviouralReport
 from truthstab.errors import ResultError
 
 #: Bump the major part on any incompatible change; readers refuse other majors.
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 class _Model(BaseModel):
@@ -204,6 +204,11 @@ class Result(_Model):
     predictions_file: str = Field(description="Parquet side file, relative to the result file")
     behavioural: BehaviouralReport | None = Field(
         default=None, description="the behavioural track (--tracks behavioural); None when not run"
+    )
+    behavioural_skipped: str | None = Field(
+        default=None,
+        description="why the behavioural track did not run for this model (an encoder, a context too short "
+        "for the prompt); None when it ran or was not asked for",
     )
     behavioural_file: str | None = Field(
         default=None, description="Parquet side file of the behavioural answers, relative to the result"

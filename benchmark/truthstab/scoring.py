@@ -70,8 +70,9 @@ class ScoreConfig(BaseModel):
     n_refits: int = Field(default=N_REFITS, ge=0, description="bootstrap refits per domain and probe")
     noise_rows: Literal["keep", "drop"] = "keep"
     tracks: list[Literal["representational", "behavioural"]] = Field(
-        default_factory=lambda: ["representational"],
-        description="representational (the probes; always run) and/or behavioural (zero-shot answers)",
+        default_factory=lambda: ["representational", "behavioural"],
+        description="representational (the probes; always run) and behavioural (zero-shot answers; causal "
+        "LMs only, encoders skip it with a note)",
     )
     domains: list[str] | None = None
     max_per_kind: int | None = Field(
@@ -253,20 +254,21 @@ def _sweep_curves(curves: dict, n_layers: int) -> dict[str, list[float | None]]:
 
 
 def _behavioural_stage(config: ScoreConfig, loaded, frames: dict, progress: bool, echo):
-    """The behavioural track's report when asked for and supported; a model that cannot take it (an
-    encoder) gets a printed note instead of an error."""
+    """(the behavioural track's report, None) when asked for and supported; (None, why) for a model that
+    cannot take it (an encoder, a context too short for the prompt): a printed and recorded note, not an
+    error; (None, None) when not asked for."""
     if "behavioural" not in config.tracks:
-        return None
-    from truthstab.behaviour.run import behavioural_support, run_behavioural
+        return None, None
+    from truthstab.behaviour.run import behavioural_support, length_support, run_behavioural
 
-    reason = behavioural_support(loaded.spec)
+    reason = behavioural_support(loaded.spec) or length_support(loaded, frames)
     if reason is not None:
         if echo:
             echo(f"note: {reason}")
-        return None
+        return None, reason
     if echo:
         echo("behavioural track: asking the model about every true test statement under each prompt ...")
-    return run_behavioural(
+    report = run_behavioural(
         loaded,
         frames,
         seed=config.seed,
@@ -274,6 +276,7 @@ def _behavioural_stage(config: ScoreConfig, loaded, frames: dict, progress: bool
         batch_size="auto" if config.batch_size == "auto" else int(config.batch_size),
         progress=progress,
     )
+    return report, None
 
 
 def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None] | None) -> ScoreOutput:
@@ -344,7 +347,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
             n_refits=config.n_refits,
             noise_rows=config.noise_rows,
         )
-    behaviour = _behavioural_stage(config, loaded, frames, progress, echo)
+    behaviour, behaviour_skipped = _behavioural_stage(config, loaded, frames, progress, echo)
     with timer.stage("result"):
         predictions = report.predictions_frame()
         predictions.insert(4, "split", "test")
@@ -396,6 +399,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                 predictions_file=PREDICTIONS_FILE,
             )
             predictions.to_parquet(tmp / PREDICTIONS_FILE, index=False)
+            result.behavioural_skipped = behaviour_skipped
             if behaviour is not None:
                 from truthstab.behaviour.agreement import track_agreement
 

@@ -103,6 +103,47 @@ class StatementAnswers(_Model):
     answers: list[str]
 
 
+class BehaviouralDomainHeadline(_Model):
+    """One domain's behavioural headline quantities (percent; None with a reason where undefined)."""
+
+    truth_stability: Estimate
+    unfamiliar_stability: Estimate
+    familiar_stability: Estimate
+    familiarity_gap: Estimate
+    unfamiliar_excess: Estimate = Field(description="RR(synthetic) - RR(control), percentage points")
+    familiar_excess: Estimate = Field(description="RR(fictional) - RR(control), percentage points")
+    unfamiliar_retraction: Estimate = Field(description="RR(synthetic) over baseline-True, percent")
+    familiar_retraction: Estimate = Field(description="RR(fictional) over baseline-True, percent")
+    fictional_true_retraction: Estimate = Field(description="RR(fictional-true) over baseline-True, percent")
+    control_retraction: Estimate = Field(description="RR(control): the behavioural null, percent")
+    outside_mass: Estimate = Field(
+        description="baseline prompt: mean probability outside the letters, percent"
+    )
+    n_true_test: int = Field(ge=0)
+    n_baseline_true: int = Field(ge=0, description="true test statements the baseline prompt answered a")
+    measurable: bool
+    not_measurable: list[str] = Field(default_factory=list)
+
+
+class BehaviouralHeadline(_Model):
+    """The behavioural scores the leaderboard shows, per model (definitions: truthstab.behaviour.headline)."""
+
+    measurable_domains: list[str]
+    truth_stability: Estimate
+    unfamiliar_stability: Estimate
+    familiar_stability: Estimate
+    familiarity_gap: Estimate
+    unfamiliar_excess: Estimate
+    familiar_excess: Estimate
+    unfamiliar_retraction: Estimate
+    familiar_retraction: Estimate
+    fictional_true_retraction: Estimate
+    control_retraction: Estimate
+    outside_mass: Estimate = Field(description="mean over every scored domain (shown, not gated)")
+    per_domain: dict[str, BehaviouralDomainHeadline]
+    warnings: list[str] = Field(default_factory=list)
+
+
 class BehaviouralReport(_Model):
     """Everything the behavioural stage computed for one model."""
 
@@ -118,6 +159,9 @@ class BehaviouralReport(_Model):
     domains: list[DomainBehaviour]
     answers: list[StatementAnswers]
     timings: dict[str, float]
+    headline: BehaviouralHeadline | None = Field(
+        default=None, description="stability of the answers against the control prompt (behaviour.headline)"
+    )
 
     def metrics_frame(self) -> pd.DataFrame:
         """One row per (domain, prompt): shares and flip rates with intervals, flat."""

@@ -20,6 +20,7 @@ from truthstab import metrics as M
 from truthstab.behaviour.answers import answers_from, option_token_ids
 from truthstab.behaviour.fitting import fit_prompts
 from truthstab.behaviour.forward import answer_probabilities, check_key, forward_plan, reuses_prefix
+from truthstab.behaviour.headline import behavioural_headline
 from truthstab.behaviour.metrics import PAIRING, answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.prompts import K_CONTEXT, PROBE_TASK, PROMPTS, context_pool, draw_context
 from truthstab.behaviour.report import (
@@ -43,6 +44,22 @@ def behavioural_support(spec: ModelSpec) -> str | None:
             f"{spec.id} is an encoder ({spec.architecture}): it predicts no next token, so it has no answer to "
             "read; the behavioural track is skipped"
         )
+    return None
+
+
+def length_support(loaded: LoadedModel, frames: Mapping[str, pd.DataFrame]) -> str | None:
+    """Why a model's context is too short for the behavioural prompt even without context statements (a
+    note to print), or None if every domain's longest true test statement fits."""
+    from truthstab.errors import ModelError
+
+    for domain in sorted(frames):
+        statements = true_test_rows(frames[domain])["statement"].astype(str).tolist()
+        if not statements:
+            continue
+        try:
+            fit_prompts(loaded, statements, [])
+        except ModelError as exc:
+            return f"{exc}; the behavioural track is skipped"
     return None
 
 
@@ -126,6 +143,7 @@ def run_behavioural(
         domains=domains,
         answers=answers,
         timings=run.timings,
+        headline=behavioural_headline(answers, seed, n_bootstrap),
     )
 
 

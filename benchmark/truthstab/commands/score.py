@@ -70,10 +70,10 @@ def _split(value: str) -> list[str]:
 @NOISE_ROWS_OPTION
 @click.option(
     "--tracks",
-    default="representational",
+    default="representational,behavioural",
     show_default=True,
     help="representational (probes) and/or behavioural (zero-shot answers), comma-separated; encoders "
-    "skip the behavioural track with a note.",
+    "skip the behavioural track with a note. The representational track always runs.",
 )
 @click.option("--domains", default=None, help="Comma-separated domains (default: all of the release).")
 @click.option(
