@@ -60,7 +60,15 @@ def test_both_tracks_land_in_one_result(kind, long_models, release_dir, tmp_path
     # The agreement of the tracks counts every statement both baselines keep exactly once.
     for a in result.track_agreement:
         assert a.both + a.probe_only + a.behaviour_only + a.neither == a.n_both_true
-    assert "Behavioural track" in report_card(result)
+    card = report_card(result)
+    assert "Behavioural track" in card and "Behavioural stability" in card
+    head = beh.headline
+    assert head is not None and set(head.per_domain) == set(result.dataset.domains)
+    for dom in head.per_domain.values():  # measurable or says why: never a silent number
+        assert dom.measurable or dom.not_measurable
+    assert "figures/track_flip_rates.png" in result.figures
+    assert next((tmp_path / "out").rglob("track_flip_rates.png")).stat().st_size > 0
+    assert result.behavioural_skipped is None
 
 
 def test_an_encoder_skips_the_behavioural_track_with_a_note(tiny_bert_dir, release_dir, tmp_path):
@@ -79,7 +87,25 @@ def test_an_encoder_skips_the_behavioural_track_with_a_note(tiny_bert_dir, relea
     res = CliRunner().invoke(main, args, catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert "note:" in res.stderr and "encoder" in res.stderr and "behavioural track is skipped" in res.stderr
-    assert read_result(next((tmp_path / "out").rglob("result.json"))).behavioural is None
+    result = read_result(next((tmp_path / "out").rglob("result.json")))
+    assert result.behavioural is None and "encoder" in result.behavioural_skipped
+
+
+def test_both_tracks_are_the_default_and_a_short_context_skips_with_a_note(
+    tiny_llama_dir, release_dir, tmp_path
+):
+    # the shared tiny Llama takes 256 tokens: fewer than the behavioural prompt without any context
+    args = ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--out", str(tmp_path / "out")]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--bootstrap", "20", "--refits", "2"]
+    res = CliRunner().invoke(main, [*args, "--probes", "mean-diff"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "note:" in res.stderr and "takes at most 256 tokens" in res.stderr
+    result = read_result(next((tmp_path / "out").rglob("result.json")))
+    assert result.protocol.options["tracks"] == [
+        "representational",
+        "behavioural",
+    ]
+    assert result.behavioural is None and "behavioural track is skipped" in result.behavioural_skipped
 
 
 def test_an_unknown_track_is_a_one_line_error(tiny_llama_dir, release_dir):

@@ -61,6 +61,65 @@ def flip_bars(table: pd.DataFrame, probe: str, out_dir: Path) -> list[Path]:
     return _save(fig, out_dir, "flip_rates")
 
 
+#: The perturbations both tracks share, as (probe task, behavioural prompt).
+SHARED_PERTURBATIONS = ((1, "synthetic"), (2, "fictional"), (3, "fictional-true"))
+
+
+def _rates_pct(frame: pd.DataFrame, keys: list, cols: tuple[str, str, str]) -> np.ndarray:
+    """(3, len(keys)) value, low, high in percent of the rows ``keys`` of ``frame`` (NaN where absent)."""
+    out = np.full((3, len(keys)), np.nan)
+    for j, key in enumerate(keys):
+        if key in frame.index:
+            row = frame.loc[key]
+            out[:, j] = [100 * float(row[c]) if pd.notna(row[c]) else np.nan for c in cols]
+    return out
+
+
+def track_flip_bars(
+    probe_table: pd.DataFrame, behaviour_table: pd.DataFrame, probe: str, out_dir: Path
+) -> list[Path]:
+    """Retraction rates of both tracks side by side, per domain and perturbation (95 % CI).
+
+    ``probe_table``: domain, probe, task, retraction, retraction_low, retraction_high (the full-data fits);
+    ``behaviour_table``: :meth:`BehaviouralReport.metrics_frame` (retraction_rate_base and its bounds).
+    Rates in [0, 1]; both over the true test statements the track's baseline called True.
+    """
+    probes = probe_table[probe_table["probe"] == probe].set_index(["domain", "task"])
+    answers = behaviour_table.set_index(["domain", "prompt"])
+    domains = sorted(set(probes.index.get_level_values(0)) & set(answers.index.get_level_values(0)))
+    if not domains:
+        return []
+    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.8), sharey=True, squeeze=False)
+    x = np.arange(len(SHARED_PERTURBATIONS))
+    behaviour_cols = ("retraction_rate_base", "retraction_rate_base_low", "retraction_rate_base_high")
+    for ax, domain in zip(axes[0], domains, strict=True):
+        tracks = (
+            (
+                "representational",
+                _rates_pct(
+                    probes,
+                    [(domain, t) for t, _ in SHARED_PERTURBATIONS],
+                    ("retraction", "retraction_low", "retraction_high"),
+                ),
+            ),
+            (
+                "behavioural",
+                _rates_pct(answers, [(domain, p) for _, p in SHARED_PERTURBATIONS], behaviour_cols),
+            ),
+        )
+        for i, (label, (values, low, high)) in enumerate(tracks):
+            err = np.nan_to_num(np.vstack([values - low, high - values]), nan=0.0).clip(min=0)
+            ax.bar(x + (i - 0.5) * 0.38, values, 0.38, yerr=err, capsize=2, label=label)
+        ax.set_xticks(x)
+        ax.set_xticklabels([TASK_LABELS[t] for t, _ in SHARED_PERTURBATIONS], rotation=15)
+        ax.set_title(domain)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("retraction rate (%)")
+    axes[0][0].legend(title=f"track (probe: {probe})", fontsize=8)
+    fig.suptitle("True statements retracted: the probe's boundary vs the model's answers")
+    return _save(fig, out_dir, "track_flip_rates")
+
+
 def cosine_heatmap(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Cosine between baseline and perturbed weight vectors, one row per (probe, domain)."""
     data = table[table["task"] > 0]

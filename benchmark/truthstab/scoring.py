@@ -284,7 +284,13 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
     import numpy as np
 
     from truthstab.activations.store import ActivationStore
-    from truthstab.figures import cosine_heatmap, flip_bars, sweep_curves, wasserstein_heatmaps
+    from truthstab.figures import (
+        cosine_heatmap,
+        flip_bars,
+        sweep_curves,
+        track_flip_bars,
+        wasserstein_heatmaps,
+    )
     from truthstab.headline import compute_headline
     from truthstab.models.loading import load_model
     from truthstab.probe_inputs import gather_probe_inputs, layer_policy
@@ -389,6 +395,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                         "domains": sorted(frames),
                         "chat_template": config.chat_template,
                         "noise_rows": config.noise_rows,
+                        "tracks": list(config.tracks),
                     },
                 ),
                 environment=environment_record(spec.device),
@@ -426,6 +433,8 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
             fig_dir = tmp / FIGURES_DIR
             figures = flip_bars(table, probe, fig_dir) + cosine_heatmap(table, fig_dir)
             figures += sweep_curves(sweeps, chosen, fig_dir)
+            if behaviour is not None:
+                figures += track_flip_bars(table, behaviour.metrics_frame(), probe, fig_dir)
             kinds_matrices = {}
             for g in report.geometry:
                 kinds = sorted({k for pair in g.distances for k in (pair.a, pair.b)})
