@@ -113,3 +113,50 @@ def test_an_unknown_track_is_a_one_line_error(tiny_llama_dir, release_dir):
         main, ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--tracks", "vibes"]
     )
     assert res.exit_code != 0 and "--tracks" in res.output and "Traceback" not in res.output
+
+
+def test_the_board_shows_both_tracks_and_why_an_encoder_has_no_answers(
+    long_models, tiny_bert_dir, release_dir, tmp_path, monkeypatch
+):
+    import json
+
+    from truthstab.data import registry
+
+    subs = tmp_path / "out"
+    _score(long_models["chat"], release_dir, tmp_path)
+    _score(tiny_bert_dir, release_dir, tmp_path)
+    monkeypatch.setenv(registry.ENV_ROOTS, str(release_dir.parent))
+    board_dir = tmp_path / "board"
+    res = CliRunner().invoke(main, ["leaderboard", "build", "--results", str(subs), "--out", str(board_dir)])
+    assert res.exit_code == 0, res.output
+    rows = {
+        r["model_kind"]: r
+        for r in json.loads((board_dir / "leaderboard.json").read_text())["boards"][0]["rows"]
+    }
+    chat, encoder = rows["instruct"], rows["encoder"]
+    result = read_result(subs / chat["source"])
+    head = result.behavioural.headline
+    assert chat["behavioural_note"] is None
+    assert chat["scores"]["outside_mass"]["value"] == pytest.approx(head.outside_mass.estimate)
+    assert chat["behavioural_measurable_domains"] == head.measurable_domains
+    for domain, entry in chat["domains"].items():
+        assert entry["behavioural_measurable"] is head.per_domain[domain].measurable
+        if not entry["behavioural_measurable"]:
+            assert (
+                entry["behavioural_not_measurable"]
+                and entry["scores"]["behavioural_stability"]["value"] is None
+            )
+    assert (
+        "encoder" in encoder["behavioural_note"]
+        and encoder["scores"]["behavioural_stability"]["value"] is None
+    )
+    shown = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(board_dir)])
+    assert shown.exit_code == 0 and "Behavioural" in shown.output and "none (encoder)" in shown.output
+    expected = "not measurable" if not head.measurable_domains else f"{head.truth_stability.estimate:.1f}"
+    chat_line = next(line for line in shown.output.splitlines() if "instruct" in line)
+    assert expected in chat_line
+    csv_text = (board_dir / "leaderboard.csv").read_text()
+    assert (
+        "behavioural_stability_ci_low" in csv_text.splitlines()[0]
+        and "predicts no next token" in csv_text
+    )

@@ -62,6 +62,9 @@ METRICS = (
     "refit_null",
     "baseline_ap",
 )
+#: The behavioural track's quantities on the board (from the result's behavioural headline): the answers'
+#: truth stability against the control prompt, and the probability mass the model puts outside the letters.
+BEHAVIOUR_METRICS = ("behavioural_stability", "outside_mass")
 #: Per-domain quantities that are stability claims: blanked (None) where a domain is not measurable.
 STABILITY_METRICS = ("truth_stability", "unfamiliar_stability", "familiar_stability", "familiarity_gap")
 #: The score the board ranks by.
@@ -98,6 +101,10 @@ class DomainEntry(_Out):
     measurable: bool = Field(default=True, description="False: the stability scores are None, see why")
     not_measurable: list[str] = Field(default_factory=list, description="why the domain is not measurable")
     chance_ap: float | None = Field(default=None, description="the baseline AP of a random score")
+    behavioural_measurable: bool | None = Field(
+        default=None, description="None: no behavioural track; False: its stability is None, see why"
+    )
+    behavioural_not_measurable: list[str] = Field(default_factory=list)
 
 
 class Alternative(_Out):
@@ -127,6 +134,12 @@ class Row(_Out):
     scores: dict[str, Score]
     domains: dict[str, DomainEntry]
     measurable_domains: list[str] = Field(description="domains the row's model-level scores average")
+    behavioural_measurable_domains: list[str] = Field(
+        default_factory=list, description="domains the behavioural stability averages"
+    )
+    behavioural_note: str | None = Field(
+        default=None, description="why the row has no behavioural scores (an encoder, skipped, not run)"
+    )
     chance_ap: float | None = Field(default=None, description="mean over domains of the AP of chance")
     layers: dict[str, int]
     primary_probe: str
@@ -590,17 +603,51 @@ def _report_card(item: _Loaded) -> str | None:
     return text
 
 
-def _domain_entry(dh) -> DomainEntry:
-    """A domain's scores; the stability claims of a domain that is not measurable are left empty."""
+def _domain_entry(dh, bh=None) -> DomainEntry:
+    """A domain's scores (``bh``: its behavioural headline, if any); the stability claims of a domain that
+    is not measurable are left empty."""
     scores = {name: _score(getattr(dh, name)) for name in METRICS}
     if not dh.measurable:
         scores |= {name: Score(value=None, ci_low=None, ci_high=None) for name in STABILITY_METRICS}
+    scores |= _behaviour_scores(bh)
     return DomainEntry(
         scores=scores,
         measurable=dh.measurable,
         not_measurable=list(dh.not_measurable),
         chance_ap=dh.chance_ap,
+        behavioural_measurable=None if bh is None else bh.measurable,
+        behavioural_not_measurable=[] if bh is None else list(bh.not_measurable),
     )
+
+
+def _behaviour_score(est) -> Score:
+    """A behavioural estimate (estimate, low, high) as a board score."""
+    if est is None or est.estimate is None:
+        return Score(value=None, ci_low=None, ci_high=None)
+    return Score(value=est.estimate, ci_low=est.low, ci_high=est.high)
+
+
+def _behaviour_scores(head) -> dict[str, Score]:
+    """The board's behavioural scores of a headline (model or domain level); empty scores without one."""
+    if head is None:
+        return {name: Score(value=None, ci_low=None, ci_high=None) for name in BEHAVIOUR_METRICS}
+    return {
+        "behavioural_stability": _behaviour_score(head.truth_stability),
+        "outside_mass": _behaviour_score(head.outside_mass),
+    }
+
+
+def behavioural_note(result: Result) -> str | None:
+    """Why a result has no behavioural scores, or None when it has them."""
+    if result.behavioural is not None and result.behavioural.headline is not None:
+        return None
+    if result.behavioural_skipped:
+        return result.behavioural_skipped
+    if result.model.is_encoder:
+        return "an encoder predicts no next token, so it has no answers to score"
+    if result.behavioural is not None:
+        return "scored before the behavioural headline existed: re-score the model"
+    return "the behavioural track was not run (score with --tracks representational,behavioural)"
 
 
 def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
@@ -618,6 +665,7 @@ def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
     folder = figure_folder(_board_id(r), m.id, m.revision_sha, m.dtype)
     targets, sources = _figures(item, folder)
     draws = r.headline_bootstrap.get(RANK_METRIC) or None
+    bh = r.behavioural.headline if r.behavioural is not None else None
     return Row(
         model_id=m.id,
         model_alias=m.alias,
@@ -629,9 +677,14 @@ def make_row(item: _Loaded, others: list[_Loaded] | None = None) -> Row:
         model_kind=kind,
         architecture=m.architecture,
         quantization_note=m.quantization_note,
-        scores={name: _score(getattr(h, name)) for name in METRICS},
-        domains={d: _domain_entry(dh) for d, dh in sorted(h.per_domain.items())},
+        scores={name: _score(getattr(h, name)) for name in METRICS} | _behaviour_scores(bh),
+        domains={
+            d: _domain_entry(dh, bh.per_domain.get(d) if bh else None)
+            for d, dh in sorted(h.per_domain.items())
+        },
         measurable_domains=list(h.measurable_domains),
+        behavioural_measurable_domains=list(bh.measurable_domains) if bh else [],
+        behavioural_note=behavioural_note(r),
         chance_ap=float(np.mean([dh.chance_ap for dh in h.per_domain.values()])) if h.per_domain else None,
         layers=dict(sorted(r.protocol.layers.items())),
         primary_probe=h.probe,

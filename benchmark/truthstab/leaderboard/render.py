@@ -21,7 +21,18 @@ from pathlib import Path
 from tabulate import tabulate
 
 from truthstab.leaderboard import LeaderboardError
-from truthstab.leaderboard.build import METRICS, STABILITY_METRICS, Board, Leaderboard, Row, Score
+from truthstab.leaderboard.build import (
+    BEHAVIOUR_METRICS,
+    METRICS,
+    STABILITY_METRICS,
+    Board,
+    Leaderboard,
+    Row,
+    Score,
+)
+
+#: Every score column, representational then behavioural.
+SCORE_METRICS = (*METRICS, *BEHAVIOUR_METRICS)
 
 #: (key, header, explanation) of every column, shared by the page, the Markdown table and the terminal.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -83,6 +94,22 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
         "Average precision of the baseline True vs Not-True probe on the test split. Near the share of "
         "true statements means chance; a domain within 0.10 of its chance level is not measurable.",
     ),
+    (
+        "behavioural_stability",
+        "Behavioural",
+        "The behavioural track: the model itself is asked whether each true test statement is correct (a/b/c, "
+        "zero-shot), plainly and after being told to believe invented or fictional statements. 100 minus the "
+        "retractions of its own answers in excess of the control prompt's (a context of true statements), "
+        "mean of unfamiliar and familiar, over the domains where that is measurable, with its 95 % CI "
+        "(bootstrap over statements). Encoders have no answers to score.",
+    ),
+    (
+        "outside_mass",
+        "Outside %",
+        "Behavioural track: the mean next-token probability (%) the model puts outside the option letters "
+        "after 'The final answer is'. High means the model rarely answers with a letter and its answer is the "
+        "best of a few unlikely tokens: read its behavioural score with that in mind.",
+    ),
     ("layers", "Layers", "The layer probed in each domain (0-based decoder block)."),
     ("dataset", "Dataset", "The dataset release the model was scored on."),
     ("harness", "Harness", "The truthstab version that scored it."),
@@ -103,7 +130,9 @@ _SORT_METRIC = {
     "gap": "familiarity_gap",
     "null": "refit_null",
     "ap": "baseline_ap",
-    **{m: m for m in METRICS},
+    "behavioural": "behavioural_stability",
+    "outside": "outside_mass",
+    **{m: m for m in SCORE_METRICS},
 }
 SORT_KEYS = ("rank", *_SORT_METRIC, "params", "date", "model")
 
@@ -142,8 +171,23 @@ def fmt_layers(layers: dict[str, int]) -> str:
     return ", ".join(f"{d} {n}" for d, n in layers.items()) or "—"
 
 
+def _behaviour_cell(row: Row, domain: str | None, score: Score | None, metric: str) -> str:
+    """A behavioural score's text: why there is none (an encoder, not run), or "not measurable"."""
+    if row.behavioural_note:
+        return "none (encoder)" if row.model_kind == "encoder" else "not run"
+    entry = row.domains.get(domain) if domain else None
+    measurable = (
+        entry.behavioural_measurable if entry is not None else bool(row.behavioural_measurable_domains)
+    )
+    if metric == "behavioural_stability" and not measurable:
+        return "not measurable"
+    return fmt_score(score, metric)
+
+
 def _cell(row: Row, domain: str | None, score: Score | None, metric: str) -> str:
     """A score's text: "not measurable" for a stability claim that cannot be made, chance beside the AP."""
+    if metric in BEHAVIOUR_METRICS:
+        return _behaviour_cell(row, domain, score, metric)
     entry = row.domains.get(domain) if domain else None
     measurable = entry.measurable if entry is not None else bool(row.measurable_domains)
     if not measurable and metric in STABILITY_METRICS:
@@ -200,7 +244,7 @@ def sorted_rows(board: Board, sort: str = "rank", domain: str | None = None) -> 
         return sorted(rows, key=rank_key)
     metric = _SORT_METRIC[sort]
 
-    sign = 1.0 if metric == "refit_null" else -1.0  # a low refit null is the good end
+    sign = 1.0 if metric in ("refit_null", "outside_mass") else -1.0  # low is the good end of these
 
     def metric_key(r: Row) -> tuple:
         score = _row_scores(r, domain)[1].get(metric)
@@ -221,7 +265,7 @@ def table_rows(board: Board, rows: list[Row], domain: str | None, markdown: bool
             name = f"[{name}]({row.hub_url})"
         cells = [str(group) if group is not None else "—", name, esc(row.revision_short)]
         cells += [fmt_params(row.n_parameters), esc(row.dtype), row.model_kind]
-        cells += [_cell(row, domain, scores.get(m), m) for m in METRICS]
+        cells += [_cell(row, domain, scores.get(m), m) for m in SCORE_METRICS]
         layers = {domain: row.layers[domain]} if domain in row.layers else row.layers
         cells += [esc(fmt_layers(layers)), esc(f"{board.dataset_name} {board.dataset_version}")]
         cells += [esc(row.harness_version), row.created_at[:10]]
@@ -305,8 +349,9 @@ def to_csv(lb: Leaderboard) -> str:
         "n_parameters",
     ]
     header += ["dtype", "model_kind", "architecture"]
-    for m in METRICS:
+    for m in SCORE_METRICS:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
+    header += ["behavioural_note"]
     for d in domains:
         header += [f"{d}_rank_group", f"{d}_truth_stability", f"{d}_truth_stability_ci_low"]
         header += [f"{d}_truth_stability_ci_high", f"{d}_layer"]
@@ -322,9 +367,10 @@ def to_csv(lb: Leaderboard) -> str:
             line: list[object] = [b.id, run, r.rank_group, _csv_text(r.model_id), _csv_text(r.model_alias)]
             line += [r.hub_url, _csv_text(r.revision_sha), r.n_parameters, _csv_text(r.dtype), r.model_kind]
             line += [_csv_text(r.architecture)]
-            for m in METRICS:
-                s = r.scores[m]
+            for m in SCORE_METRICS:
+                s = r.scores.get(m) or Score(value=None, ci_low=None, ci_high=None)
                 line += [s.value, s.ci_low, s.ci_high]
+            line += [_csv_text(r.behavioural_note)]
             for d in domains:
                 e = r.domains.get(d)
                 s = e.scores["truth_stability"] if e else None

@@ -6,7 +6,8 @@
   const $ = (id) => document.getElementById(id);
   const state = { board: 0, domain: "all", kind: "all", size: "all", search: "", sort: "rank_group", dir: 1 };
   const SCORE_KEYS = ["truth_stability", "unfamiliar_stability", "familiar_stability",
-    "familiarity_gap", "refit_null", "baseline_ap"];
+    "familiarity_gap", "refit_null", "baseline_ap", "behavioural_stability", "outside_mass"];
+  const BEHAVIOUR_KEYS = ["behavioural_stability", "outside_mass"];
   const SIZE = { lt1: [0, 1e9], "1to10": [1e9, 1e10], gt10: [1e10, Infinity] };
 
   function el(tag, text, cls) {
@@ -36,6 +37,16 @@
   // measured says so (with the reasons on hover) instead of a dash that could pass for a bad score.
   function scoreCell(score, key, ctx) {
     const td = el("td", null, "num");
+    if (ctx && ctx.behaviourNote && BEHAVIOUR_KEYS.includes(key)) {
+      td.appendChild(el("span", ctx.encoder ? "none (encoder)" : "not run", "nm"));
+      td.title = ctx.behaviourNote;
+      return td;
+    }
+    if (ctx && !ctx.behaviourMeasurable && key === "behavioural_stability") {
+      td.appendChild(el("span", "not measurable", "nm"));
+      td.title = ctx.behaviourReasons || "no domain's answers are measurable for this model";
+      return td;
+    }
     if (ctx && !ctx.measurable && STABILITY_KEYS.includes(key)) {
       td.appendChild(el("span", "not measurable", "nm"));
       td.title = ctx.reasons || "no domain of this model is measurable";
@@ -56,11 +67,18 @@
   function rowContext(row) {
     const reasons = Object.entries(row.domains).filter(([, d]) => !d.measurable)
       .map(([name, d]) => name + ": " + d.not_measurable.join("; ")).join("\n");
-    return { measurable: row.measurable_domains.length > 0, reasons: reasons, chance: row.chance_ap };
+    const behaviourReasons = Object.entries(row.domains).filter(([, d]) => d.behavioural_measurable === false)
+      .map(([name, d]) => name + ": " + d.behavioural_not_measurable.join("; ")).join("\n");
+    return { measurable: row.measurable_domains.length > 0, reasons: reasons, chance: row.chance_ap,
+      behaviourMeasurable: row.behavioural_measurable_domains.length > 0, behaviourReasons: behaviourReasons,
+      behaviourNote: row.behavioural_note, encoder: row.model_kind === "encoder" };
   }
 
-  function domainContext(entry) {
-    return { measurable: entry.measurable, reasons: entry.not_measurable.join("; "), chance: entry.chance_ap };
+  function domainContext(entry, row) {
+    return { measurable: entry.measurable, reasons: entry.not_measurable.join("; "), chance: entry.chance_ap,
+      behaviourMeasurable: entry.behavioural_measurable === true,
+      behaviourReasons: entry.behavioural_not_measurable.join("; "),
+      behaviourNote: row.behavioural_note, encoder: row.model_kind === "encoder" };
   }
 
   function board() { return DATA.boards[state.board]; }
@@ -199,7 +217,7 @@
       const p = el("td", fmtParams(row.n_parameters), "num");
       p.title = String(row.n_parameters);
       cells.push(rev, p, el("td", row.dtype), el("td", row.model_kind));
-      const ctx = state.domain === "all" ? rowContext(row) : domainContext(row.domains[state.domain]);
+      const ctx = state.domain === "all" ? rowContext(row) : domainContext(row.domains[state.domain], row);
       for (const key of SCORE_KEYS) cells.push(scoreCell(v.scores[key], key, ctx));
       const layers = el("td", null, "layers");
       for (const [d, n] of Object.entries(v.layers)) layers.appendChild(el("span", d + " " + n));
@@ -288,7 +306,7 @@
       tr.appendChild(el("td", d));
       tr.appendChild(el("td", entry.rank_group === null ? "—" : entry.rank_group, "num"));
       tr.appendChild(el("td", row.layers[d] === undefined ? "—" : row.layers[d], "num"));
-      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(entry.scores[key], key, domainContext(entry)));
+      for (const key of SCORE_KEYS) tr.appendChild(scoreCell(entry.scores[key], key, domainContext(entry, row)));
       body.appendChild(tr);
     }
     t.appendChild(body);
