@@ -58,7 +58,8 @@ def make_request(root: Path, name: str, seed: int = 0, custom_code: bool = False
     """
     from datetime import timedelta
 
-    from truthstab.submissions.requests import Request, create_request, request_id, utcnow
+    from truthstab.fileio import utcnow
+    from truthstab.submissions.requests import Request, create_request, request_id
     from truthstab.submissions.submit import local_content_sha
 
     folder = make_model_dir(

@@ -15,13 +15,14 @@ from transformers import PreTrainedTokenizerFast
 
 from tinymodels import build_tiny_gemma3, build_tiny_gpt2, build_tiny_llama, statements
 from truthstab.activations import prefix as prefix_mod
-from truthstab.behaviour import PROMPTS, BehaviouralReport, behavioural_support, forward, run_behavioural
+from truthstab.behaviour import PROMPTS, BehaviouralReport, forward
 from truthstab.behaviour import prompts as P
 from truthstab.behaviour.answers import option_probabilities, option_token_ids
 from truthstab.behaviour.fitting import encode_prompts, fit_prompts, max_length
 from truthstab.behaviour.forward import answer_probabilities, forward_plan, reuses_prefix
 from truthstab.behaviour.metrics import answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.report import Estimate
+from truthstab.behaviour.run import behavioural_support, run_behavioural
 from truthstab.errors import DatasetError, ModelError, ProbeError
 from truthstab.models.loading import load_model
 from truthstab.models.templates import pinned_date

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from truthstab.activations.extract import encode_statements, extract_activations
-from truthstab.models.packaged import CHECKSUM_FILE, locate_files, sha256_file
+from truthstab.fileio import sha256_file
+from truthstab.models.packaged import CHECKSUM_FILE, locate_files
 from truthstab.models.registry import REGISTRY
 
 TEXTS = [

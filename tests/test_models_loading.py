@@ -9,7 +9,8 @@ import torch
 
 from truthstab.errors import ModelError
 from truthstab.models import loading, templates
-from truthstab.models.loading import content_sha256, load_model
+from truthstab.models.identity import content_sha256
+from truthstab.models.loading import load_model
 from truthstab.models.packaged import verify_checksums
 from truthstab.models.registry import REGISTRY
 
@@ -145,11 +146,12 @@ def test_missing_packaged_model_says_how_to_install(monkeypatch):
 
 
 def test_converted_copy_checksums_catch_corruption(tiny_gpt2_dir, tmp_path):
-    from truthstab.models.packaged import CHECKSUM_FILE, _write_json_atomic, sha256_file
+    from truthstab.fileio import atomic_write_json, sha256_file
+    from truthstab.models.packaged import CHECKSUM_FILE
 
     folder = shutil.copytree(tiny_gpt2_dir, tmp_path / "converted")
     sums = {p.name: sha256_file(p) for p in folder.iterdir()}
-    _write_json_atomic(folder / CHECKSUM_FILE, {"files": sums})
+    atomic_write_json(folder / CHECKSUM_FILE, {"files": sums})
     verify_checksums(folder)  # intact: no error
     weights = folder / "model.safetensors"
     data = bytearray(weights.read_bytes())

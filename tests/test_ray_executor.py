@@ -14,8 +14,8 @@ import pytest
 import submission_helpers
 from submission_helpers import make_request, write_result
 from truthstab.errors import SubmissionError
+from truthstab.fileio import file_mode
 from truthstab.submissions.executors import RayExecutor, run_queue
-from truthstab.submissions.modes import file_mode
 from truthstab.submissions.requests import Status
 
 ray = pytest.importorskip("ray", reason="ray is an optional extra: pip install 'truthstab[ray]'")

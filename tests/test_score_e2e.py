@@ -87,7 +87,7 @@ def test_result_validates_and_is_laid_out_by_model_and_sha(scored):
 
 def test_the_run_folder_follows_the_umask_not_the_temporary_folder_modes(scored):
     # Scoring writes through mkdtemp/mkstemp (0700/0600); another user must be able to read the run.
-    from truthstab.submissions.modes import dir_mode, file_mode
+    from truthstab.fileio import dir_mode, file_mode
 
     run = scored[1].parent
     for path in [run, *run.rglob("*")]:

@@ -7,12 +7,11 @@ chosen layers when a bag probe runs, and calls :func:`truthstab.protocol.run_pro
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from truthstab.errors import ProbeError
+from truthstab.fileio import atomic_write_text
 from truthstab.fitaware import N_REFITS
 from truthstab.reports import ProtocolReport
 from truthstab.scoring import DEFAULT_PROBES
@@ -83,13 +82,4 @@ def probe_release(
 
 def write_report(report: ProtocolReport, path: Path) -> None:
     """Write the report as JSON atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(report.model_dump_json(indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(Path(path), report.model_dump_json(indent=1))

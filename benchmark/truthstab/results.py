@@ -42,8 +42,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from truthstab.behaviour.agreement import TrackAgreement
 from truthstab.behaviour.report import BehaviouralReport
 from truthstab.errors import ResultError
+from truthstab.fileio import atomic_write_text
 
 #: Bump the major part on any incompatible change; readers refuse other majors.
 SCHEMA_VERSION = "2.1"
@@ -256,19 +255,6 @@ def read_result(path: str | Path) -> Result:
         raise ResultError(
             f"{path}: field {where!r}: {first['msg']} ({exc.error_count()} problem(s))"
         ) from exc
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def dump_result(result: Result) -> str:

@@ -14,13 +14,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from truthstab.errors import ProbeError
+from truthstab.fileio import utcnow
 from truthstab.fitaware import MIN_REFITS, N_REFITS
 from truthstab.results import Result
 
@@ -181,7 +182,7 @@ def new_tmp_dir(parent: Path, tag: str) -> Path:
 
 def now_utc() -> datetime:
     """The creation time recorded in results (seconds resolution)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    return utcnow().replace(microsecond=0)
 
 
 def check_probes(probes: list[str]) -> None:

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,8 +36,8 @@ from safetensors.torch import load_file, save_file
 from truthstab.activations.extract import extract_activations
 from truthstab.activations.types import ActivationSet, TokenBags
 from truthstab.errors import ActivationError
+from truthstab.fileio import atomic_write, atomic_write_json, cache_root, sha256_file
 from truthstab.models.loading import LoadedModel
-from truthstab.models.packaged import cache_root, sha256_file
 
 #: Bumped whenever extraction or the file format changes what an entry holds.
 STORE_VERSION = 1
@@ -154,11 +152,11 @@ class ActivationStore:
                 digest = _write_chunk(entry / name, ext)
                 index["chunks"].append({"file": name, "start": start, "stop": stop, "sha256": digest})
                 index["extraction"] = ext.meta
-                _write_json_atomic(entry / INDEX, index)
+                atomic_write_json(entry / INDEX, index)
             bar.close()
             index["complete"] = True
             index["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            _write_json_atomic(entry / INDEX, index)
+            atomic_write_json(entry / INDEX, index)
 
     def list(self) -> list[dict]:
         """Every entry (complete or partial) with its model, dataset, domain, layers, progress and size."""
@@ -267,12 +265,14 @@ def _write_chunk(path: Path, ext) -> str:
     for layer, bags in ext.bags.items():
         tensors[f"bag.{layer}.vectors"] = torch.from_numpy(bags.vectors).to(torch.bfloat16)
         tensors[f"bag.{layer}.offsets"] = torch.from_numpy(bags.offsets)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    save_file(tensors, tmp)
-    digest = sha256_file(Path(tmp))
-    os.replace(tmp, path)
-    return digest
+    digests = []
+
+    def write(tmp: Path) -> None:
+        save_file(tensors, str(tmp))
+        digests.append(sha256_file(tmp))
+
+    atomic_write(path, write)
+    return digests[0]
 
 
 #: Chunk files whose checksum this process has verified, by (path, size, mtime): reading one layer at a
@@ -389,13 +389,6 @@ def _read_index(entry: Path) -> dict | None:
             f"activation store index {entry / INDEX} is unreadable: run `truthstab cache clear --key "
             f"{entry.parent.name}/{entry.name}`"
         ) from exc
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-    os.replace(tmp, path)
 
 
 def _compact(layers: list[int]) -> str:

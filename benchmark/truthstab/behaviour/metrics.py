@@ -14,7 +14,7 @@ import numpy as np
 from truthstab import metrics as M
 from truthstab.behaviour.answers import LETTERS
 from truthstab.behaviour.report import AnswerShares, BehaviouralFlips, Estimate
-from truthstab.protocol import sub_seed
+from truthstab.seeds import sub_seed
 
 #: How the bootstrap is shared, recorded in the report.
 PAIRING = (

@@ -26,7 +26,7 @@ import pandas as pd
 from truthstab.errors import ModelError
 from truthstab.models.loading import LoadedModel
 from truthstab.models.templates import split_answer_template
-from truthstab.protocol import sub_seed
+from truthstab.seeds import sub_seed
 
 #: Prompt names in run order. "control" tells the model to believe same-domain true training statements:
 #: the behavioural track's alternative baseline (what a long context of any statements does).

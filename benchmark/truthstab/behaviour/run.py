@@ -32,7 +32,7 @@ from truthstab.behaviour.report import (
 )
 from truthstab.errors import DatasetError, ProbeError
 from truthstab.models.loading import LoadedModel, ModelSpec
-from truthstab.protocol import sub_seed
+from truthstab.seeds import sub_seed
 
 _COLUMNS = ("id", "kind", "split", "statement", "fiction_truth")
 

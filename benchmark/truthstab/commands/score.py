@@ -9,11 +9,11 @@ import click
 from pydantic import ValidationError
 
 from truthstab.errors import ResultError, option_error
+from truthstab.fileio import apply_umask
 from truthstab.fitaware import N_REFITS
 from truthstab.results import dump_result, read_result
 from truthstab.run_layout import RESULT_FILE
 from truthstab.scoring import DEFAULT_PROBES, MIN_BOOTSTRAP, RESULTS_ENV, ScoreConfig, score
-from truthstab.submissions.modes import apply_umask
 
 #: Shared by score and probe, so both describe --layers and --bootstrap the same way.
 LAYERS_HELP = (

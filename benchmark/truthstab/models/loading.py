@@ -8,7 +8,6 @@ activation store and result files key on.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pydantic import BaseModel
 
 from truthstab.errors import ModelError
 from truthstab.models import templates
+from truthstab.models.identity import content_sha256
 from truthstab.models.registry import ModelInfo, resolve_alias
 
 #: The files a model folder needs (weights, config, tokenizer, template); everything else is skipped.
@@ -184,27 +184,6 @@ def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
         ) from exc
     # snapshot folders are named by the commit sha, whatever branch or tag was asked for
     return folder, folder.name
-
-
-def content_sha256(folder: Path) -> str:
-    """sha256 over a folder's weight, config, tokenizer, template and code files (names and bytes, sorted).
-
-    Its identity: every file that can change the numbers, including ``*.py`` model code that
-    ``trust_remote_code`` runs, so rewriting any of them gives another sha.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).iterdir() if p.is_file() and _identity_file(p.name)):
-        digest.update(path.name.encode() + b"\x00")
-        with open(path, "rb") as fh:
-            while block := fh.read(1 << 22):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def _identity_file(name: str) -> bool:
-    if name.endswith((".safetensors", ".json", ".jinja", ".model", ".tiktoken", ".py")):
-        return True
-    return name.startswith("tokenizer") or name in ("vocab.txt", "merges.txt")
 
 
 def _require_safetensors(folder: Path) -> None:

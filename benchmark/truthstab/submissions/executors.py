@@ -8,7 +8,6 @@ the cluster's machines need no shared file system: only the driver writes the su
 
 from __future__ import annotations
 
-import os
 import socket
 import tempfile
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from truthstab.errors import SubmissionError
-from truthstab.submissions.modes import file_mode
+from truthstab.fileio import atomic_write_bytes
 from truthstab.submissions.queue import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     Claim,
@@ -173,19 +172,6 @@ def _remote_score(request: Request, score_request: ScoreRequest) -> dict:
         }
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, file_mode())  # mkstemp makes it 0600: the board's builder may be another user
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _land(queue: Queue, claim: Claim, payload: dict) -> Outcome:
     """Write a Ray task's files and log under the submissions root; return its outcome there."""
     log_file = queue.root / claim.request.log_path
@@ -196,7 +182,7 @@ def _land(queue: Queue, claim: Claim, payload: dict) -> Outcome:
         return Outcome(error=payload.get("error") or "the Ray task returned no result")
     for rel, data in payload["files"].items():
         check_relative(rel)  # names come from the scorer on another machine: keep them inside the root
-        _write_atomic(queue.root / rel, data)
+        atomic_write_bytes(queue.root / rel, data)
     return Outcome(result=queue.root / payload["result"])
 
 

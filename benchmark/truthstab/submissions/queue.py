@@ -27,7 +27,8 @@ from pathlib import Path
 from filelock import FileLock
 
 from truthstab.errors import SubmissionError
-from truthstab.submissions.requests import Request, Status, read_request, utcnow, write_request
+from truthstab.fileio import utcnow
+from truthstab.submissions.requests import Request, Status, read_request, write_request
 
 #: The scorer a queue runs: score one request, write under ``out_root``, return the result JSON's path.
 ScoreRequest = Callable[[Request, Path], Path]

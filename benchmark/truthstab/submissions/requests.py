@@ -8,9 +8,7 @@ checks that the file's content matches the place it was found.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -18,9 +16,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from truthstab.errors import SubmissionError
+from truthstab.fileio import atomic_write_text
 from truthstab.models.registry import resolve_alias
 from truthstab.submissions import names
-from truthstab.submissions.modes import file_mode
 
 SCHEMA_VERSION = 1
 
@@ -30,11 +28,6 @@ class Status(StrEnum):
     RUNNING = "RUNNING"
     FINISHED = "FINISHED"
     FAILED = "FAILED"
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC (request timestamps compare across machines)."""
-    return datetime.now(UTC)
 
 
 def request_id(org: str, name: str, sha: str, dtype: str) -> str:
@@ -184,31 +177,13 @@ def read_request(path: Path) -> Request:
     return request
 
 
-def _write_temp(path: Path, request: Request) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, file_mode())  # mkstemp makes it 0600: the board's builder may be another user
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(request.model_dump_json(indent=2) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return Path(tmp)
-
-
 def write_request(path: Path, request: Request) -> None:
     """Replace a request file atomically (a temporary file in the same folder, then os.replace)."""
-    tmp = _write_temp(Path(path), request)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write_text(Path(path), request.model_dump_json(indent=2) + "\n", fsync=True)
 
 
 def create_request(path: Path, request: Request) -> None:
     """Write a new request file, atomically and without overwriting: raises FileExistsError if present."""
-    tmp = _write_temp(Path(path), request)
-    try:
-        os.link(tmp, path)  # link() fails if the target exists, so two submits cannot both win
-    finally:
-        tmp.unlink(missing_ok=True)
+    # a hard link fails if the target exists, so two submits cannot both win
+    text = request.model_dump_json(indent=2) + "\n"
+    atomic_write_text(Path(path), text, fsync=True, overwrite=False)

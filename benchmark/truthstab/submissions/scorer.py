@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from truthstab.errors import SubmissionError
-from truthstab.submissions.modes import apply_umask
+from truthstab.fileio import apply_umask
 from truthstab.submissions.queue import STAGE_LOGGER
 from truthstab.submissions.requests import Request
 

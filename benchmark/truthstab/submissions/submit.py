@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from truthstab.errors import SubmissionError
+from truthstab.fileio import utcnow
 from truthstab.models.registry import ModelInfo, resolve_alias
 from truthstab.submissions import names
-from truthstab.submissions.requests import Request, create_request, read_request, request_id, utcnow
+from truthstab.submissions.requests import Request, create_request, read_request, request_id
 
 #: Files that count as a licence when the model card has no ``license:`` field.
 LICENSE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "LICENCE.txt", "LICENCE.md", "COPYING")
@@ -55,7 +56,7 @@ def local_content_sha(directory: Path) -> str:
     The same function names the folder's results (``<org>__<name>/<sha>/``), so a request and its result
     always agree on the sha.
     """
-    from truthstab.models.loading import content_sha256
+    from truthstab.models.identity import content_sha256
 
     return content_sha256(directory)
 
