@@ -234,3 +234,22 @@ def test_noise_rows_can_be_dropped_as_the_reference_runs_lost_them():
     assert _task(dropped, "mean-diff", 1).n_train == n_train_real < _task(kept, "mean-diff", 1).n_train
     with pytest.raises(ProbeError, match="--refits must be 0 or at least 2"):
         run_protocol({"cities": acts}, ["mean-diff"], {"cities": 0}, n_refits=1)
+
+
+def test_one_task_table_serves_protocol_figures_and_the_behavioural_track():
+    from truthstab.behaviour.prompts import PROBE_TASK
+    from truthstab.figures import TASK_LABELS
+    from truthstab.protocol import TASKS
+    from truthstab.tasks import Task
+
+    assert TASKS == {
+        0: "baseline",
+        1: "true+synthetic",
+        2: "true+fictional",
+        3: "true+fictional(T)",
+        4: "true+noise",
+    }
+    assert TASK_LABELS[Task.NOISE] == "True+Noise" and Task.BASELINE not in TASK_LABELS
+    for mode in LABEL_TABLE:
+        assert set(LABEL_TABLE[mode]) == set(Task)
+    assert PROBE_TASK == {"baseline": 0, "synthetic": 1, "fictional": 2, "fictional-true": 3, "control": None}

@@ -16,7 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-TASK_LABELS = {1: "True+Synthetic", 2: "True+Fictional", 3: "True+Fictional(T)", 4: "True+Noise"}
+from truthstab.tasks import BEHAVIOUR_PROMPT, Task
+
+#: Figure labels of the perturbation tasks, by task id.
+TASK_LABELS = {int(t): t.label for t in Task if t is not Task.BASELINE}
 
 # Fixed metadata so that the same figure gives the same SVG bytes.
 _SVG_META = {"Date": None, "Creator": "truthstab"}
@@ -39,7 +42,7 @@ def flip_bars(table: pd.DataFrame, probe: str, out_dir: Path) -> list[Path]:
     ``table`` columns: domain, probe, task, retraction, retraction_low, retraction_high, expansion,
     expansion_low, expansion_high (rates in [0, 1]).
     """
-    data = table[(table["probe"] == probe) & (table["task"] > 0)]
+    data = table[(table["probe"] == probe) & (table["task"] != Task.BASELINE)]
     domains = sorted(data["domain"].unique())
     tasks = sorted(data["task"].unique())
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=False)
@@ -62,7 +65,7 @@ def flip_bars(table: pd.DataFrame, probe: str, out_dir: Path) -> list[Path]:
 
 
 #: The perturbations both tracks share, as (probe task, behavioural prompt).
-SHARED_PERTURBATIONS = ((1, "synthetic"), (2, "fictional"), (3, "fictional-true"))
+SHARED_PERTURBATIONS = tuple((int(t), p) for t, p in BEHAVIOUR_PROMPT.items() if t is not Task.BASELINE)
 
 
 def _rates_pct(frame: pd.DataFrame, keys: list, cols: tuple[str, str, str]) -> np.ndarray:
@@ -122,7 +125,7 @@ def track_flip_bars(
 
 def cosine_heatmap(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Cosine between baseline and perturbed weight vectors, one row per (probe, domain)."""
-    data = table[table["task"] > 0]
+    data = table[table["task"] != Task.BASELINE]
     pivot = data.pivot_table(index=["probe", "domain"], columns="task", values="cosine", aggfunc="first")
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(pivot) + 1.5))
     im = ax.imshow(pivot.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu", aspect="auto")

@@ -15,9 +15,9 @@ from truthstab import fitaware as FA
 from truthstab import metrics as M
 from truthstab.results import DomainHeadline, Estimate, Headline
 from truthstab.seeds import sub_seed
+from truthstab.tasks import Task
 
-#: Task ids of method.md's perturbation table.
-BASELINE, SYNTHETIC, FICTIONAL, FICTIONAL_TRUE, NOISE = 0, 1, 2, 3, 4
+BASELINE, SYNTHETIC, FICTIONAL, FICTIONAL_TRUE, NOISE = Task
 
 #: Measurability (docs/method.md §13). A baseline probe whose test AP on true vs false statements is within
 #: this margin of the true share is near chance: its boundary says little about truth.

@@ -48,33 +48,10 @@ from truthstab.reports import (
     TaskPredictions,
 )
 from truthstab.seeds import sub_seed
+from truthstab.tasks import LABEL_TABLE, Task
 
-TASKS: dict[int, str] = {
-    0: "baseline",
-    1: "true+synthetic",
-    2: "true+fictional",
-    3: "true+fictional(T)",
-    4: "true+noise",
-}
-
-#: Which row classes are labelled True, per mode and task (method.md §7; faithful: §12 defect 1).
-#: A row class is its kind, or "fictional:true"/"fictional:false" by in-fiction truth.
-LABEL_TABLE: dict[str, dict[int, frozenset[str]]] = {
-    "fixed": {
-        0: frozenset({"true"}),
-        1: frozenset({"true", "synthetic"}),
-        2: frozenset({"true", "fictional:true", "fictional:false"}),
-        3: frozenset({"true", "fictional:true"}),
-        4: frozenset({"true", "noise"}),
-    },
-    "faithful": {
-        0: frozenset({"true"}),
-        1: frozenset({"true", "synthetic", "noise"}),
-        2: frozenset({"true", "fictional:true", "fictional:false"}),
-        3: frozenset({"true", "fictional:true"}),
-        4: frozenset({"true"}),
-    },
-}
+#: Task id -> name (the task table lives in truthstab.tasks; kept here for the report's task names).
+TASKS: dict[int, str] = {int(t): t.name_text for t in Task}
 
 KINDS: tuple[str, ...] = ("true", "false", "synthetic", "fictional", "noise")
 #: Fraction of a domain's statement count drawn as noise rows (method.md §5).
@@ -411,7 +388,7 @@ def _fit_domain_probe(
                 hyperparameters=_hyper(est),
                 quality=_quality(y_all[test], s_test, weights_test),
                 conformal=_conformal(s_cal, y_all[cal], s_test, y_all[test]),
-                flips=None if task == 0 else _flips(p0, pk, weights_true),
+                flips=None if task == Task.BASELINE else _flips(p0, pk, weights_true),
                 rotation_cosine=None if w is None or w0 is None else M.rotation_cosine(w0, w),
                 bias_shift=None if b is None or b0 is None else M.bias_shift(b0, b),
                 fit_seconds=round(seconds, 3),

@@ -7,6 +7,7 @@ from tabulate import tabulate
 
 from truthstab.reports import ProtocolReport
 from truthstab.results import Estimate, Result
+from truthstab.tasks import Task
 
 HEADLINE_ROWS = (
     ("truth_stability", "truth stability", "mean of unfamiliar and familiar stability"),
@@ -172,7 +173,7 @@ def _interval_pct(iv) -> str:
 def perturbation_table(result: Result) -> str:
     """Retraction and expansion (%), rotation and bias shift per domain, probe and perturbation."""
     table = metric_table(result)
-    table = table[table["task"] > 0].sort_values(["domain", "probe", "task"])
+    table = table[table["task"] != Task.BASELINE].sort_values(["domain", "probe", "task"])
     rows = []
     for r in table.itertuples():
         ci = f"[{_pct(r.retraction_rate_base_low)}, {_pct(r.retraction_rate_base_high)}]"
@@ -204,7 +205,7 @@ def perturbation_table(result: Result) -> str:
 def quality_table(result: Result) -> str:
     """Baseline (task 0) probe quality on the test split, per domain and probe."""
     table = metric_table(result)
-    table = table[table["task"] == 0].sort_values(["domain", "probe"])
+    table = table[table["task"] == Task.BASELINE].sort_values(["domain", "probe"])
     rows = [
         (
             r.domain,

@@ -27,18 +27,13 @@ from truthstab.errors import ModelError
 from truthstab.models.loading import LoadedModel
 from truthstab.models.templates import split_answer_template
 from truthstab.seeds import sub_seed
+from truthstab.tasks import BEHAVIOUR_PROMPT
 
 #: Prompt names in run order. "control" tells the model to believe same-domain true training statements:
 #: the behavioural track's alternative baseline (what a long context of any statements does).
 PROMPTS: tuple[str, ...] = ("baseline", "synthetic", "fictional", "fictional-true", "control")
 #: The probe-track task each prompt pairs with (method.md §7); the control has none.
-PROBE_TASK: dict[str, int | None] = {
-    "baseline": 0,
-    "synthetic": 1,
-    "fictional": 2,
-    "fictional-true": 3,
-    "control": None,
-}
+PROBE_TASK: dict[str, int | None] = {p: int(t) for t, p in BEHAVIOUR_PROMPT.items()} | {"control": None}
 #: Context statements per perturbed prompt (the paper's K).
 K_CONTEXT = 100
 
