@@ -59,11 +59,49 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def environment_record(device: str) -> EnvironmentRecord:
-    """The machine a run executed on."""
+def accelerator_facts() -> dict[str, str | int | bool | None]:
+    """What the numbers' precision depends on: threads, CUDA (version, devices, capability) and whether the
+    CPU multiplies bfloat16 natively. Empty when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    facts: dict[str, str | int | bool | None] = {
+        "torch_threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+        "cuda_version": torch.version.cuda,
+        "cpu_native_bfloat16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
+    }
+    if torch.cuda.is_available():
+        facts["cuda_devices"] = ", ".join(
+            torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())
+        )
+        facts["cuda_capability"] = ".".join(map(str, torch.cuda.get_device_capability(0)))
+        facts["cudnn_version"] = torch.backends.cudnn.version()
+    return facts
+
+
+def tokenizer_facts(tokenizer) -> dict[str, str | int | bool | None]:
+    """The tokenizer facts that change token ids or lengths (None: no tokenizer)."""
+    if tokenizer is None:
+        return {}
+    limit = getattr(tokenizer, "model_max_length", None)
+    return {
+        "class": type(tokenizer).__name__,
+        "vocab_size": len(tokenizer),
+        "is_fast": bool(getattr(tokenizer, "is_fast", False)),
+        "padding_side": getattr(tokenizer, "padding_side", None),
+        "model_max_length": limit if isinstance(limit, int) and limit < 10**9 else None,
+    }
+
+
+def environment_record(device: str, tokenizer=None) -> EnvironmentRecord:
+    """The machine a run executed on, and the tokenizer it used."""
     return EnvironmentRecord(
         device=device,
         python=sys.version.split()[0],
         platform=platform.platform(),
         libraries=library_versions(),
+        accelerator=accelerator_facts(),
+        tokenizer=tokenizer_facts(tokenizer),
     )

@@ -178,10 +178,19 @@ class ProtocolRecord(_Model):
 
 
 class EnvironmentRecord(_Model):
+    """The machine and software a run executed on."""
+
     device: str
     python: str
     platform: str
     libraries: dict[str, str]
+    accelerator: dict[str, str | int | bool | None] = Field(
+        default_factory=dict,
+        description="torch threads, CUDA availability, version and device names, native bfloat16 on CPU",
+    )
+    tokenizer: dict[str, str | int | bool | None] = Field(
+        default_factory=dict, description="the tokenizer's class, vocabulary size, padding side, length limit"
+    )
 
 
 class Result(_Model):

@@ -399,7 +399,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                         "tracks": list(config.tracks),
                     },
                 ),
-                environment=environment_record(spec.device),
+                environment=environment_record(spec.device, loaded.tokenizer),
                 timings={**timer.timings, **{f"protocol.{k}": v for k, v in report.timings.items()}},
                 headline=headline,
                 headline_bootstrap=draws,
