@@ -71,7 +71,7 @@ def test_both_tracks_land_in_one_result(kind, long_models, release_dir, tmp_path
     assert result.behavioural_skipped is None
     env = result.environment  # what the numbers' precision and token ids depend on
     assert env.accelerator["torch_threads"] >= 1 and env.accelerator["cuda_available"] in (True, False)
-    assert env.tokenizer["class"].endswith("TokenizerFast") and env.tokenizer["vocab_size"] > 10
+    assert env.tokenizer["class"] and env.tokenizer["vocab_size"] > 10 and env.tokenizer["padding_side"]
 
 
 def test_an_encoder_skips_the_behavioural_track_with_a_note(tiny_bert_dir, release_dir, tmp_path):
