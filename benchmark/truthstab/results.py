@@ -228,6 +228,13 @@ class Result(_Model):
     figures: list[str] = Field(default_factory=list, description="figure files, relative to the result")
 
 
+def result_json_schema() -> str:
+    """The JSON Schema of a result file (pydantic's, with the schema version in its title), as text."""
+    schema = Result.model_json_schema(mode="serialization")
+    schema["title"] = f"truthstab result, schema {SCHEMA_VERSION}"
+    return json.dumps(schema, indent=1, sort_keys=True) + "\n"
+
+
 def _check_version(data: dict, path: Path) -> None:
     found = str(data.get("schema_version", "missing"))
     if found.split(".")[0] == "1":

@@ -174,3 +174,11 @@ def compare_command(a: Path, b: Path, as_json: bool) -> None:
         click.echo(json.dumps(compare_data(ra, rb), indent=1))
     else:
         click.echo(compare(ra, rb), nl=False)
+
+
+@results_group.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of result.json (the committed copy is docs/result.schema.json)."""
+    from truthstab.results import result_json_schema
+
+    click.echo(result_json_schema(), nl=False)
