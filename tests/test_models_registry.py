@@ -62,3 +62,35 @@ def test_resolve_alias_is_case_insensitive_and_rejects_unknown_names():
     assert resolve_alias("no-such-model") is None
     # the Hub id of the default names full-precision Hub weights, not the packaged 4-bit copy
     assert resolve_alias("HuggingFaceTB/SmolLM2-135M-Instruct") is None
+
+
+def test_every_catalogue_entry_says_what_it_is():
+    from truthstab.models.registry import REGISTRY
+
+    for info in REGISTRY.values():
+        assert info.kind in ("base", "instruct", "encoder")
+        assert info.license and info.n_parameters and info.reference.startswith("https://huggingface.co/")
+        assert info.source == "package" or info.revision is None or len(info.revision) == 40
+
+
+def test_an_unpinned_alias_refuses_to_run_without_a_revision():
+    from click.testing import CliRunner
+
+    from truthstab.cli import main
+
+    res = CliRunner().invoke(main, ["score", "qwen2.5-7b", "--quiet"])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "not pinned to a revision" in res.output and "--revision" in res.output
+
+
+def test_models_list_shows_the_catalogue():
+    import json
+
+    from click.testing import CliRunner
+
+    from truthstab.cli import main
+
+    table = CliRunner().invoke(main, ["models", "list"])
+    assert table.exit_code == 0 and "smollm2-135m" in table.output and "unpinned: --revision" in table.output
+    entries = json.loads(CliRunner().invoke(main, ["models", "list", "--json"]).output)
+    assert {e["alias"]: e["kind"] for e in entries}["all-minilm-l6-v2"] == "encoder"

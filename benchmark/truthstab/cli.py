@@ -32,11 +32,13 @@ def main() -> None:
 
 
 # Command groups (one module each under truthstab/commands/):
+from truthstab.commands.models import models_group  # noqa: E402
 from truthstab.commands.queue import queue_group  # noqa: E402
 from truthstab.commands.submit import submit_command  # noqa: E402
 
 main.add_command(submit_command)
 main.add_command(queue_group)
+main.add_command(models_group)
 from truthstab.commands.datasets import datasets as datasets_group  # noqa: E402
 
 main.add_command(datasets_group)

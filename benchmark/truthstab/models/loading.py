@@ -133,6 +133,14 @@ def _resolve_folder(
             raise ModelError(f"{name} is a local folder, which has no revisions: drop --revision")
         return path.resolve(), content_sha256(path), "local", str(path.resolve())
     hub_id = info.hf_id if info is not None else name
+    if info is not None and revision is None:
+        if info.revision is None:
+            raise ModelError(
+                f"{info.alias!r} is not pinned to a revision in truthstab's catalogue: pass --revision with "
+                f"the commit of {info.hf_id} to score (a sha, or a branch such as main, which is resolved "
+                "and recorded)"
+            )
+        revision = info.revision
     if not _HUB_ID.match(hub_id):
         raise ModelError(
             f"unknown model {name!r}: not a registry alias (e.g. smollm2-135m, qwen2.5-7b-instruct), not a "

