@@ -126,3 +126,12 @@ def test_pure_modules_import_no_stage(module):
 )
 def test_the_schema_and_the_board_never_import_the_pipeline(module):
     assert not _reach(module) & set(STAGES), f"{module} reaches {_reach(module) & set(STAGES)}"
+
+
+def test_importing_the_figures_leaves_pyplot_and_the_backend_alone():
+    import subprocess
+    import sys
+
+    code = "import truthstab.figures, sys; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,5 +1,8 @@
 """Matplotlib figures of a scored run (PNG and SVG), drawn from plain tables so any result can be redrawn.
 
+Figures are ``matplotlib.figure.Figure`` objects drawn without pyplot, so importing this module neither
+picks a backend nor touches pyplot's global state (a notebook that imports truthstab keeps its own).
+
 Inputs are tidy DataFrames / dicts extracted from a result (see ``truthstab.report.metric_table``), not
 the protocol's internal objects.
 """
@@ -10,11 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display on servers; must precede pyplot
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from truthstab.tasks import BEHAVIOUR_PROMPT, Task
 
@@ -26,13 +27,12 @@ _SVG_META = {"Date": None, "Creator": "truthstab"}
 _PNG_META = {"Software": "truthstab"}
 
 
-def _save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
+def _save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
     fig.savefig(paths[0], dpi=150, bbox_inches="tight", metadata=_PNG_META)
-    with plt.rc_context({"svg.hashsalt": "truthstab"}):
+    with matplotlib.rc_context({"svg.hashsalt": "truthstab"}):
         fig.savefig(paths[1], bbox_inches="tight", metadata=_SVG_META)
-    plt.close(fig)
     return paths
 
 
@@ -45,7 +45,8 @@ def flip_bars(table: pd.DataFrame, probe: str, out_dir: Path) -> list[Path]:
     data = table[(table["probe"] == probe) & (table["task"] != Task.BASELINE)]
     domains = sorted(data["domain"].unique())
     tasks = sorted(data["task"].unique())
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=False)
+    fig = Figure(figsize=(11, 3.8))
+    axes = fig.subplots(1, 2, sharey=False)
     width = 0.8 / max(len(domains), 1)
     for ax, metric in zip(axes, ("retraction", "expansion"), strict=True):
         for i, domain in enumerate(domains):
@@ -92,7 +93,8 @@ def track_flip_bars(
     domains = sorted(set(probes.index.get_level_values(0)) & set(answers.index.get_level_values(0)))
     if not domains:
         return []
-    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.8), sharey=True, squeeze=False)
+    fig = Figure(figsize=(4.2 * len(domains), 3.8))
+    axes = fig.subplots(1, len(domains), sharey=True, squeeze=False)
     x = np.arange(len(SHARED_PERTURBATIONS))
     behaviour_cols = ("retraction_rate_base", "retraction_rate_base_low", "retraction_rate_base_high")
     for ax, domain in zip(axes[0], domains, strict=True):
@@ -127,7 +129,8 @@ def cosine_heatmap(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Cosine between baseline and perturbed weight vectors, one row per (probe, domain)."""
     data = table[table["task"] != Task.BASELINE]
     pivot = data.pivot_table(index=["probe", "domain"], columns="task", values="cosine", aggfunc="first")
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(pivot) + 1.5))
+    fig = Figure(figsize=(7, 0.45 * len(pivot) + 1.5))
+    ax = fig.subplots()
     im = ax.imshow(pivot.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu", aspect="auto")
     ax.set_xticks(range(len(pivot.columns)))
     ax.set_xticklabels([TASK_LABELS.get(int(t), str(t)) for t in pivot.columns], rotation=15)
@@ -145,7 +148,8 @@ def sweep_curves(
     curves: Mapping[str, Sequence[float]], chosen: Mapping[str, int], out_dir: Path
 ) -> list[Path]:
     """Calibration-split average precision of the baseline probe per layer, chosen layer marked."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig = Figure(figsize=(7, 3.8))
+    ax = fig.subplots()
     for domain in sorted(curves):
         values = np.array([np.nan if v is None else v for v in curves[domain]], dtype=float)
         line = ax.plot(np.arange(len(values)), values, marker=".", label=domain)[0]
@@ -164,7 +168,8 @@ def wasserstein_heatmaps(
 ) -> list[Path]:
     """Sliced Wasserstein-1 distances between the kinds' standardised last-token clouds, one panel a domain."""
     domains = sorted(matrices)
-    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.8), squeeze=False)
+    fig = Figure(figsize=(4.2 * len(domains), 3.8))
+    axes = fig.subplots(1, len(domains), squeeze=False)
     for ax, domain in zip(axes[0], domains, strict=True):
         kinds, matrix = matrices[domain]
         matrix = np.asarray(matrix, dtype=float)

@@ -162,18 +162,6 @@ def percentile_interval(
     return float(lo), float(hi)
 
 
-def with_intervals(
-    point: Mapping[str, np.ndarray], boot: Mapping[str, np.ndarray], confidence: float = CONFIDENCE
-) -> dict[str, tuple[float | None, float | None, float | None]]:
-    """(estimate, low, high) for each metric: estimate from the full sample, bounds from the resamples."""
-    out = {}
-    for key, value in point.items():
-        est = float(np.ravel(value)[0])
-        lo, hi = percentile_interval(boot[key], confidence)
-        out[key] = (est if np.isfinite(est) else None, lo, hi)
-    return out
-
-
 # --------------------------------------------------------------------------- geometry
 
 
