@@ -478,6 +478,9 @@ def test_behavioural_headline_says_why_when_nothing_is_measurable():
     head = behavioural_headline(answers, seed=0, n_bootstrap=50)
     assert head.measurable_domains == [] and head.truth_stability.estimate is None
     assert "only 10" in head.per_domain["cities"].not_measurable[0]
+    never = [_answers("cities", p, ["c"] * 100) for p in ("baseline", "synthetic", "fictional", "control")]
+    reasons = behavioural_headline(never, seed=0, n_bootstrap=50).per_domain["cities"].not_measurable
+    assert len(reasons) == 1 and "only 0" in reasons[0] and "nan" not in reasons[0]  # one reason, no NaN text
     assert head.truth_stability.reason and "no domain is measurable" in head.truth_stability.reason
     partial = behavioural_headline(answers[:2], seed=0, n_bootstrap=50)
     assert "not run" in partial.per_domain["cities"].not_measurable[0]

@@ -108,7 +108,7 @@ def measurability(draws: dict[str, np.ndarray], prompts: set[str]) -> list[str]:
             f"(needs {MIN_BASELINE_TRUE})"
         )
     ctrl = float(draws["control_retraction"][0])
-    if not np.isfinite(ctrl) or ctrl > 100 * MAX_CONTROL_RETRACTION:
+    if n_base and (not np.isfinite(ctrl) or ctrl > 100 * MAX_CONTROL_RETRACTION):
         reasons.append(
             f"a context of true statements alone retracts {ctrl:.1f} % of the baseline's true answers "
             f"(bound {100 * MAX_CONTROL_RETRACTION:.0f} %)"
