@@ -114,7 +114,12 @@ def track_flip_bars(
         )
         for i, (label, (values, low, high)) in enumerate(tracks):
             err = np.nan_to_num(np.vstack([values - low, high - values]), nan=0.0).clip(min=0)
-            ax.bar(x + (i - 0.5) * 0.38, values, 0.38, yerr=err, capsize=2, label=label)
+            where = x + (i - 0.5) * 0.38
+            ax.bar(where, values, 0.38, yerr=err, capsize=2, label=label, color=f"C{i}")
+            for xi in where[~np.isfinite(values)]:  # an undefined rate is marked, not drawn as zero
+                ax.text(
+                    xi, 0.5, "undefined", rotation=90, ha="center", va="bottom", fontsize=7, color=f"C{i}"
+                )
         ax.set_xticks(x)
         ax.set_xticklabels([TASK_LABELS[t] for t, _ in SHARED_PERTURBATIONS], rotation=15)
         ax.set_title(domain)
