@@ -178,7 +178,7 @@ def test_page_loads_offline_and_ranks(page):
     assert ranks == ["1", "2", "3", "4", "5"]
     assert "rank groups by paired bootstrap and CI overlap" in page.page.text_content("#board-info")
     # Every column is explained.
-    assert page.page.eval_on_selector_all("#legend dt", "d => d.length") == 16
+    assert page.page.eval_on_selector_all("#legend dt", "d => d.length") == 18
 
 
 def test_sorting(page):
@@ -236,7 +236,10 @@ def test_board_switcher(page):
     row = p.locator('#rows tr[data-model="org/knows-nothing"]')
     assert row.locator("td").first.text_content() == "—"  # unranked, although its stored value is 95
     nm = row.locator("span.nm")
-    assert nm.count() == 4 and nm.first.text_content() == "not measurable"
+    # four stability claims not measurable; the two behavioural cells say the track was not run
+    assert nm.count() == 6 and nm.first.text_content() == "not measurable"
+    assert [nm.nth(i).text_content() for i in (4, 5)] == ["not run", "not run"]
+    assert "not run" in row.locator("td.c-behavioural_stability").get_attribute("title")
     assert "near chance" in row.locator("td.num", has=p.locator("span.nm")).first.get_attribute("title")
     assert "chance 0.400" in p.locator('#rows tr[data-model="org/faithful-only"]').text_content()
     p.select_option("#board", "2")
