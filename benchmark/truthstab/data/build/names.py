@@ -100,7 +100,7 @@ NEAR_WORD_MIN_ZIPF = 3.0
 #: Real entity names at least this long count for ``contains_real_entity``.
 CONTAINED_MIN_LEN = 5
 #: Tries per word before the name is given up.
-WORD_TRIES = 200
+WORD_TRIES = 60
 
 _HETERO = r"(?:ox|thi|az|bor|phosph|ars|stib|bism|sil|germ|stann|plumb|selen|tellur)a?"
 _RING = r"(?:irine|irene|iridine|irane|ete|etine|etane|etidine|ole|olane|olidine|ine|inane|epine|epane|ocine|ocane|onine|onane|ecine|ecane)"
@@ -110,8 +110,17 @@ CHEMICAL = re.compile(
 )
 
 
+#: Below this many training words the model is of order 2, not 3: an order-3 model of the ~420 words
+#: of the medicine indications mostly gives back their words, and 2.0.0's checks reject those.
+MIN_WORDS_FOR_ORDER_3 = 1000
+
+
 class ShapedMarkovModel(MarkovNameModel):
     """The character model of ``synthetic``, sampled at an exact length."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        words = list(words)
+        super().__init__(words, order=3 if len(words) >= MIN_WORDS_FOR_ORDER_3 else 2)
 
     def sample_exact(self, rng: random.Random, length: int) -> str | None:
         """A word of exactly ``length`` letters: the model's next-letter choices without its end
@@ -268,26 +277,63 @@ class ShapedNameGenerator:
     taken: set[str] = field(default_factory=set)
     evidence: Counter[str] = field(default_factory=Counter)
 
-    def draw(self, templates: list[str], tries_per_name: int = 100, replacements: int = 20) -> list[str]:
-        """A new name shaped like each template, in order. A template that no new name fits in
-        ``tries_per_name`` tries (a three-letter name is a word somewhere, or one edit from a place)
-        is replaced by another of ``templates``, drawn with the seeded generator and counted as
-        ``templates_replaced``; ``replacements`` failures in a row are a DatasetError."""
+    def draw(
+        self,
+        templates: list[str],
+        pool: list[str] | None = None,
+        tries_per_name: int = 30,
+        replacements: int = 40,
+    ) -> list[str]:
+        """A new name shaped like each template, in order.
+
+        Short names are scarce (nearly every word of four or five letters is a word of some language,
+        or one edit from one), so a template that no new name fits in ``tries_per_name`` tries is
+        replaced by another with as many words (``templates_replaced``), and the characters the names
+        gain that way are paid back by later templates swapped for shorter ones with as many words
+        (``templates_shortened``): the names keep the templates' mean length in words and characters.
+        Replacements come from ``pool`` (default: the templates), e.g. every real name the templates
+        were drawn from. ``replacements`` failures in a row are a DatasetError."""
+        pool = pool or templates
         out = []
-        for template in templates:
+        debt = 0  # characters the accepted names are longer than their original templates
+        for original in templates:
+            template = self._shorter(original, debt, pool) if debt > 0 else original
             for _ in range(replacements):
                 name = self._first(shape_of(template), tries_per_name)
                 if name is not None:
                     out.append(name)
+                    debt += len(name) - len(original)
                     break
                 self.evidence["templates_replaced"] += 1
-                template = self.rng.choice(templates)
+                template = self._alike(template, pool)
             else:
                 raise DatasetError(
-                    f"no new synthetic name shaped like {template!r} or {replacements} other templates: "
+                    f"no new synthetic name shaped like {original!r} or {replacements} other templates: "
                     "train the name model on more words or relax the checks in truthstab.data.build.names"
                 )
         return out
+
+    def _alike(self, template: str, templates: list[str]) -> str:
+        """Another template with as many words (any template if there is none)."""
+        words = len(template.split())
+        same = [t for t in templates if len(t.split()) == words and t != template]
+        return self.rng.choice(same or templates)
+
+    def _shorter(self, template: str, debt: int, templates: list[str]) -> str:
+        """A template with as many words, shorter by at most ``debt`` characters (the template itself
+        when there is none)."""
+        words = len(template.split())
+        fits = sorted(
+            {
+                t
+                for t in templates
+                if len(t.split()) == words and len(template) - debt <= len(t) < len(template)
+            }
+        )
+        if not fits:
+            return template
+        self.evidence["templates_shortened"] += 1
+        return self.rng.choice(fits)
 
     def _first(self, shape: tuple[Part, ...], tries: int) -> str | None:
         for _ in range(tries):

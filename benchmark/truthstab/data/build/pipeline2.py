@@ -34,6 +34,7 @@ SYNTHETIC_SOURCE = "synthetic: character Markov model of the domain's words, sha
 #: Domains whose audit category is the object's (cities: continent; medicine: therapeutic area);
 #: definitions' is the subject's WordNet branch, which a false pairing keeps whatever its object.
 OBJECT_CATEGORY = frozenset({"cities", "medicine"})
+LENGTH_BIN = 5
 
 
 def _sources(recipe: Recipe, sources_dir: Path, wordnet_dir: Path | None) -> dict[str, DomainSource]:
@@ -51,6 +52,13 @@ def _sources(recipe: Recipe, sources_dir: Path, wordnet_dir: Path | None) -> dic
 def _stratum(domain: str):
     """The stratum of a true pairing: its relation and the category the audit compares."""
     return lambda fact, obj: f"{fact.relation}|{category(domain, obj, list(fact.correct_objects))}"
+
+
+def _length_stratum(fact: Fact, obj: str) -> str:
+    """The stratum of a synthetic pairing: its relation and its object's length in bins of five
+    characters, so that each split's invented objects are as long as the others' (a split holds a few
+    dozen of them, and their mean length would otherwise vary by chance)."""
+    return f"{fact.relation}|{min(len(obj) // LENGTH_BIN, 8)}"
 
 
 def _object_category(domain: str):
@@ -116,8 +124,9 @@ def _synthetic_facts(
     pool: dict[str, dict[str, frozenset[str]]] = {}
     for relation, n_subj, n_obj in plan[domain]:
         rows = [r for r in real_rows if r["relation"] == relation]
-        objs = obj_gen.draw(rng.sample(sorted(r["object"] for r in rows), n_obj))
-        subs = subj_gen.draw(rng.sample(sorted(r["subject"] for r in rows), n_subj))
+        real_objects, real_subjects = sorted(r["object"] for r in rows), sorted(r["subject"] for r in rows)
+        objs = obj_gen.draw(rng.sample(real_objects, n_obj), real_objects)
+        subs = subj_gen.draw(rng.sample(real_subjects, n_subj), real_subjects)
         pool[relation] = {o: frozenset() for o in objs}
         for subject in subs:
             canonical = rng.choice(objs)
@@ -159,7 +168,7 @@ def _domain_rows(domain: str, source: DomainSource, checker, recipe: Recipe, see
     syn_facts, syn_pool, evidence = _synthetic_facts(
         domain, source, checker, seed, recipe.synthetic_plan, real
     )
-    syn, _ = _pair_rows(domain, syn_facts, syn_pool, 0, seed, "synthetic", lambda f, o: f.relation)
+    syn, _ = _pair_rows(domain, syn_facts, syn_pool, 0, seed, "synthetic", _length_stratum)
     table, table_sha = fictional.read_fiction(domain, recipe.fiction_dir)
     fic, fic_evidence = fictional.balanced_fictional_rows(
         domain, table, stage_seed(seed, f"{domain}:fictional2")

@@ -52,13 +52,14 @@ RECIPES: dict[str, Recipe] = {
         fiction_dir=SOURCES_DIR / "2.0.0",
         generators="2.0.0",
         # Relation mix of the real statements (definitions: 47 % instance_of, 33 % type_of, 19 %
-        # synonym_of), four statements per subject, a little above 1.0.0's sizes.
+        # synonym_of), four statements per subject, a little above 1.0.0's sizes; many objects, so
+        # that each split holds enough of them for its mean name length to match the others'.
         synthetic_plan={
-            "cities": [(Relation.LOCATED_IN.value, 330, 60)],
-            "medicine": [(Relation.INDICATED_FOR.value, 330, 90)],
+            "cities": [(Relation.LOCATED_IN.value, 330, 100)],
+            "medicine": [(Relation.INDICATED_FOR.value, 330, 160)],
             "definitions": [
-                (Relation.INSTANCE_OF.value, 160, 45),
-                (Relation.TYPE_OF.value, 112, 40),
+                (Relation.INSTANCE_OF.value, 160, 80),
+                (Relation.TYPE_OF.value, 112, 64),
                 (Relation.SYNONYM_OF.value, 64, 64),
             ],
         },
