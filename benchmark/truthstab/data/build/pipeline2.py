@@ -219,3 +219,30 @@ def build_rows_v2(
         "domains": domains,
     }
     return frame, creation
+
+
+def check_sizes(frame: pd.DataFrame, minimums: dict[str, dict[str, int]]) -> None:
+    """Raise DatasetError if a domain has fewer statements of a kind than its recipe promises."""
+    counts = Counter(zip(frame["domain"], frame["kind"], strict=True))
+    for domain, kinds in minimums.items():
+        for kind, least in kinds.items():
+            if counts[(domain, kind)] < least:
+                raise DatasetError(
+                    f"domain {domain!r} has {counts[(domain, kind)]} {kind} statements, fewer than {least}: "
+                    "add source rows or lower the recipe's minimums in truthstab.data.build.recipes"
+                )
+
+
+def audited(frame: pd.DataFrame, name: str, version: str) -> dict:
+    """The audit of the rows as MANIFEST.json records it; a failed audit is a one-line DatasetError."""
+    from truthstab.data.audit import audit_frame, audit_summary
+
+    report = audit_frame(frame, f"{name}@{version}")
+    if not report.passed:
+        first = report.failures[0]
+        raise DatasetError(
+            f"release {name}-{version} fails the audit on {len(report.failures)} of {len(report.checks)} checks, "
+            f"so nothing was written (first: {first.domain}: {first.name}: {first.detail}); "
+            "see truthstab datasets audit for the figures"
+        )
+    return audit_summary(report)
