@@ -156,7 +156,4 @@ def test_the_board_shows_both_tracks_and_why_an_encoder_has_no_answers(
     chat_line = next(line for line in shown.output.splitlines() if "instruct" in line)
     assert expected in chat_line
     csv_text = (board_dir / "leaderboard.csv").read_text()
-    assert (
-        "behavioural_stability_ci_low" in csv_text.splitlines()[0]
-        and "predicts no next token" in csv_text
-    )
+    assert "behavioural_stability_ci_low" in csv_text.splitlines()[0] and "predicts no next token" in csv_text
