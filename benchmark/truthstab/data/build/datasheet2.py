@@ -76,9 +76,9 @@ LIMITATIONS = """\
   with 500+ inhabitants, at most 35 per country, dependent territories and Kosovo, Palestine and Western
   Sahara left out). A city's country is the one GeoNames assigns, which follows internationally
   recognised borders: cities in occupied or disputed regions **are kept** under that country
-  (Simferopol, Sevastopol and Kerch in Crimea and Donetsk, Luhansk and Horlivka in the Donbas as
-  Ukraine; Tiraspol and Bender in Transnistria as Moldova; Srinagar as India), although another state
-  controls them.
+  (Simferopol, Sevastopol and Kerch in Crimea, Luhansk and Horlivka in the Donbas, Mariupol and
+  Melitopol, occupied since 2022, as Ukraine; Tiraspol and Bender in Transnistria as Moldova; Srinagar
+  as India), although another state controls most of them.
 - **Medicine**: a hand-curated table of established drugs and their main indications (see
   `data/sources/medicine_indications.md`). **A pairing is true when the indication is approved for the
   drug by the US FDA, the EU (EMA or a member state's SmPC) or the UK MHRA, and false otherwise**:
