@@ -91,7 +91,10 @@ LIMITATIONS = """\
 - **Synthetic** names match the real names' word counts and mean lengths, not every detail (their
   letters come from a model of the domain's words; "the" before a country name is never generated).
   They are checked against 42 languages' word lists, WordNet, place names, chemical ring names and the
-  domain's real names; a brand or product name outside these lists can still slip through.
+  domain's real names; a brand or product name outside these lists can still slip through. Names and
+  words under five letters get the exact checks only (one edit from some word or place is nearly every
+  short string), so a few short invented names sit one letter from a real one ("Cypt"), and tokens of up
+  to three letters are copied from the real template ("San", "New", "HIV" in "HIV-1 ...").
 - **Fictional** facts are hand-curated from well-known works, skewed to English-language novels, films
   and games; game items differ between instalments (the table names one representative work). The
   in-fiction false pairing is checked against the table's closure, not against everything a work says.
