@@ -176,3 +176,10 @@ def test_hand_checked_file_has_a_verdict_and_a_note_for_every_statement() -> Non
     with (RELEASE / judgements.RELEASE_FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 120 and all(r["verdict"] in judgements.VERDICTS and r["note"] for r in rows)
+
+
+def test_definitions_rest_on_dominant_senses(frame: pd.DataFrame) -> None:
+    # WordNet's first sense of Alexandria is a town in Louisiana, tied at 0 SemCor counts with the
+    # Egyptian port: an ambiguous subject, left out (1.0.0 stated "Alexandria is a town.").
+    assert not (frame["subject"] == "Alexandria").any()
+    assert _manifest()["creation"]["domains"]["definitions"]["dominant_sense_only"] is True

@@ -117,11 +117,22 @@ class _Lexicon:
         return self.zipf(word) >= MIN_SUBJECT_ZIPF[relation]
 
     def dominant(self, synset, word: str) -> bool:
-        """True unless dominant senses are required and ``synset`` is not the first sense of ``word``."""
+        """True unless dominant senses are required and ``synset`` is not ``word``'s dominant sense: its
+        only sense, or its first sense with strictly more SemCor occurrences than every other. WordNet
+        orders senses without counts arbitrarily (Alexandria's first sense is a town in Louisiana,
+        both counted 0), so a word whose senses tie is ambiguous and left out."""
         if not self.dominant_sense:
             return True
         senses = self.wn.synsets(word.replace(" ", "_"))
-        return bool(senses) and senses[0] == synset
+        if not senses or senses[0] != synset:
+            return False
+
+        def count(s) -> int:
+            return sum(
+                lemma.count() for lemma in s.lemmas() if _name(lemma.name()).casefold() == word.casefold()
+            )
+
+        return len(senses) == 1 or count(synset) > max(count(s) for s in senses[1:])
 
     def used_as_noun(self, synset, word: str) -> bool:
         """True if the SemCor sense counts show this noun sense in use (frequency is not from another POS)."""
