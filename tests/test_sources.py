@@ -178,13 +178,17 @@ def test_checks_detect_bad_tables() -> None:
 # --- the committed tables -----------------------------------------------------------------------
 
 
+#: The fiction tables of release 1.0.0 (top level) and of 2.0.0 (corrected credits, more medicine).
+FICTION_FOLDERS = ["", "2.0.0/"]
+
+
 @pytest.mark.parametrize(
     ("name", "expected_header"),
     [
         ("medicine_indications.csv", MEDICINE_HEADER),
-        ("fictional_cities.csv", FICTION_HEADER),
-        ("fictional_medicine.csv", FICTION_HEADER),
-        ("fictional_definitions.csv", DEFINITIONS_HEADER),
+        *((f"{folder}fictional_cities.csv", FICTION_HEADER) for folder in FICTION_FOLDERS),
+        *((f"{folder}fictional_medicine.csv", FICTION_HEADER) for folder in FICTION_FOLDERS),
+        *((f"{folder}fictional_definitions.csv", DEFINITIONS_HEADER) for folder in FICTION_FOLDERS),
     ],
 )
 def test_table_shape(name: str, expected_header: list[str]) -> None:
@@ -213,8 +217,9 @@ def test_medicine_indications() -> None:
     assert sum(count >= 2 for count in per_indication.values()) >= 100
 
 
-def test_fictional_cities() -> None:
-    _, rows = read_table("fictional_cities.csv")
+@pytest.mark.parametrize("folder", FICTION_FOLDERS)
+def test_fictional_cities(folder: str) -> None:
+    _, rows = read_table(f"{folder}fictional_cities.csv")
     assert len(rows) >= 130
     assert thin_universes(rows, min_objects=3, min_facts=4) == []
     assert subjects_with_several(rows, "object") == {}
@@ -222,8 +227,9 @@ def test_fictional_cities() -> None:
     assert unknown_values(rows, "medium", MEDIA) == set()
 
 
-def test_fictional_medicine() -> None:
-    _, rows = read_table("fictional_medicine.csv")
+@pytest.mark.parametrize("folder", FICTION_FOLDERS)
+def test_fictional_medicine(folder: str) -> None:
+    _, rows = read_table(f"{folder}fictional_medicine.csv")
     assert len(rows) >= 110
     assert thin_universes(rows, min_objects=3) == []
     assert subjects_with_several(rows, "universe") == {}
@@ -237,8 +243,9 @@ def test_fictional_medicine() -> None:
     assert {row["subject"] for row in rows if row["subject"].lower() in real_drugs} == set()
 
 
-def test_fictional_definitions() -> None:
-    _, rows = read_table("fictional_definitions.csv")
+@pytest.mark.parametrize("folder", FICTION_FOLDERS)
+def test_fictional_definitions(folder: str) -> None:
+    _, rows = read_table(f"{folder}fictional_definitions.csv")
     assert len(rows) >= 130
     assert unknown_values(rows, "relation", RELATIONS) == set()
     assert thin_universes(rows, min_objects=3) == []
@@ -247,3 +254,24 @@ def test_fictional_definitions() -> None:
     assert subjects_with_several(rows, "universe") == {}
     for relation in RELATIONS:
         assert any(row["relation"] == relation for row in rows), f"no {relation} facts"
+
+
+def test_2_0_0_tables_change_only_credits_and_add_medicine_facts() -> None:
+    """The 2.0.0 fiction tables keep every 1.0.0 fact (subject, object, universe); they correct the
+    credits the issue names and add medicine facts, nothing else."""
+    fact = lambda r: (r.get("relation", ""), r["subject"], r["object"], r["universe"])  # noqa: E731
+    for table in ("fictional_cities.csv", "fictional_definitions.csv", "fictional_medicine.csv"):
+        old, new = read_table(table)[1], read_table(f"2.0.0/{table}")[1]
+        assert {fact(r) for r in old} <= {fact(r) for r in new}, table
+        if table != "fictional_medicine.csv":
+            assert len(old) == len(new), table
+        credits = {fact(r): r["work"] for r in new}
+        changed = sorted(r["subject"] for r in old if credits[fact(r)] != r["work"])
+        assert (
+            changed
+            == {
+                "fictional_cities.csv": ["Tuanul"],
+                "fictional_definitions.csv": ["BB-8", "Donkey Kong", "No-Maj"],
+                "fictional_medicine.csv": ["Addictol", "Fixer"],
+            }[table]
+        )

@@ -25,6 +25,7 @@ from truthstab.data import audit_cues, audit_splits
 from truthstab.data.audit_cues import TASKS, CueScore
 from truthstab.data.audit_splits import Cell, Leakage, ShareGap
 from truthstab.data.registry import Release, get_release, load_frame
+from truthstab.data.release import SPLIT_ORDER
 
 # --- Thresholds -------------------------------------------------------------------------------------
 # Each is the bound a well-built release can meet and truthstab-1.0.0 does not. AUC "distance" is
@@ -238,6 +239,43 @@ def audit_domain(domain: str, rows: pd.DataFrame) -> DomainAudit:
     )
 
 
+def file_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order a release's files hold them (domain, split, kind, id), which is the order
+    ``load_frame`` reads them in: the classifiers see the same rows in the same order either way."""
+    from truthstab.data.release import DOMAIN_ORDER, KIND_ORDER
+
+    key = pd.DataFrame(
+        {
+            "d": frame["domain"].map(DOMAIN_ORDER.index),
+            "s": frame["split"].map(SPLIT_ORDER.index),
+            "k": frame["kind"].map(KIND_ORDER.index),
+            "i": frame["id"],
+        }
+    )
+    return frame.loc[key.sort_values(["d", "s", "k", "i"], kind="stable").index].reset_index(drop=True)
+
+
+def audit_frame(
+    frame: pd.DataFrame, ref: str, sha256: str = "", domains: list[str] | None = None
+) -> AuditReport:
+    """Audit statement rows (all domains, or ``domains`` in that order): what ``datasets build`` runs
+    before it writes a release, and what ``audit_release`` runs on a written one."""
+    frame = file_order(frame)
+    names = domains or [d for d in dict.fromkeys(frame["domain"])]
+    audits = [audit_domain(d, frame[frame["domain"] == d]) for d in names if d in set(frame["domain"])]
+    checks = [
+        c for a in audits for c in (*_cue_checks(a), *_leak_checks(a), *_share_checks(a), *_cell_checks(a))
+    ]
+    return AuditReport(
+        release=ref,
+        sha256=sha256,
+        thresholds=THRESHOLDS,
+        domains=audits,
+        checks=checks,
+        passed=all(c.passed for c in checks),
+    )
+
+
 def audit_release(release: str | Release, domains: str | Iterable[str] | None = None) -> AuditReport:
     """Audit a release (a reference or a Release), all its domains or the ones named.
 
@@ -246,17 +284,13 @@ def audit_release(release: str | Release, domains: str | Iterable[str] | None = 
     release = get_release(release)
     wanted = domains if domains is None or isinstance(domains, str) else list(domains)
     frame = load_frame(release, domain=wanted)
-    audits = [
-        audit_domain(d, frame[frame["domain"] == d]) for d in release.domains if d in set(frame["domain"])
-    ]
-    checks = [
-        c for a in audits for c in (*_cue_checks(a), *_leak_checks(a), *_share_checks(a), *_cell_checks(a))
-    ]
-    return AuditReport(
-        release=release.ref,
-        sha256=release.sha256,
-        thresholds=THRESHOLDS,
-        domains=audits,
-        checks=checks,
-        passed=all(c.passed for c in checks),
-    )
+    return audit_frame(frame, release.ref, release.sha256, release.domains)
+
+
+def audit_summary(report: AuditReport) -> dict:
+    """The figures a build records in MANIFEST.json: verdict, thresholds and every check."""
+    return {
+        "passed": report.passed,
+        "thresholds": dict(report.thresholds),
+        "checks": [c.model_dump(mode="json") for c in report.checks],
+    }

@@ -48,7 +48,7 @@ DOMAIN_ORDER: tuple[str, ...] = tuple(d.value for d in Domain)
 _NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _MAX_NAME = 64
-_EXTRA_RE = re.compile(r"^[A-Z][A-Z0-9_]*\.(json|md|txt)$")
+_EXTRA_RE = re.compile(r"^[A-Z][A-Z0-9_]*\.(json|md|txt|csv)$")
 
 
 class Source(BaseModel):
@@ -61,6 +61,15 @@ class Source(BaseModel):
     url: str = ""
     version: str = ""
     notes: str = ""
+
+
+class Section(BaseModel):
+    """A section of the dataset card beyond the fixed ones (a heading and its markdown)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=1)
+    body: str = ""
 
 
 class CardInfo(BaseModel):
@@ -77,6 +86,8 @@ class CardInfo(BaseModel):
     sources: list[Source] = []
     generation: str = ""
     limitations: str = ""
+    #: Written after the limitations (release 2.0.0: audit, error rates, uses, maintenance, licence).
+    sections: list[Section] = []
     citation: str = ""
 
 
@@ -306,6 +317,11 @@ def _card_body(name: str, version: str, card: CardInfo, manifest: Mapping[str, A
         (card.generation.strip() or "Not stated.") + "\n",
         "## Limitations\n",
         (card.limitations.strip() or "Not stated.") + "\n",
+        *(
+            part
+            for section in card.sections
+            for part in (f"## {section.title}\n", section.body.strip() + "\n")
+        ),
         "## Integrity\n",
         f"Release sha256: `{manifest['sha256']}` (sha256 of the sorted lines `<path> <sha256>` of the data "
         "files; see MANIFEST.json). Check it with `truthstab datasets verify`.\n",

@@ -73,7 +73,7 @@ def _closure(synsets: Iterable) -> set:
 class _Lexicon:
     """WordNet lookups with the cached frequency of each name."""
 
-    def __init__(self, wn) -> None:
+    def __init__(self, wn, dominant_sense: bool = False) -> None:
         from wordfreq import zipf_frequency
 
         self.wn = wn
@@ -81,6 +81,9 @@ class _Lexicon:
         self.nouns = sorted(wn.all_synsets("n"), key=lambda s: s.name())
         self._zipf = zipf_frequency
         self._cache: dict[str, float] = {}
+        #: Release 2.0.0: a fact may rest only on its subject's dominant WordNet sense (``dominant``), so
+        #: that "Alexandria is a town" (Louisiana, WordNet's first but uncounted sense) is not stated.
+        self.dominant_sense = dominant_sense
 
     def zipf(self, text: str) -> float:
         if text not in self._cache:
@@ -112,6 +115,24 @@ class _Lexicon:
         if not nouns or len(nouns) > MAX_NOUN_SENSES or total > MAX_NOUN_SENSES + 1:
             return False
         return self.zipf(word) >= MIN_SUBJECT_ZIPF[relation]
+
+    def dominant(self, synset, word: str) -> bool:
+        """True unless dominant senses are required and ``synset`` is not ``word``'s dominant sense: its
+        only sense, or its first sense with strictly more SemCor occurrences than every other. WordNet
+        orders senses without counts arbitrarily (Alexandria's first sense is a town in Louisiana,
+        both counted 0), so a word whose senses tie is ambiguous and left out."""
+        if not self.dominant_sense:
+            return True
+        senses = self.wn.synsets(word.replace(" ", "_"))
+        if not senses or senses[0] != synset:
+            return False
+
+        def count(s) -> int:
+            return sum(
+                lemma.count() for lemma in s.lemmas() if _name(lemma.name()).casefold() == word.casefold()
+            )
+
+        return len(senses) == 1 or count(synset) > max(count(s) for s in senses[1:])
 
     def used_as_noun(self, synset, word: str) -> bool:
         """True if the SemCor sense counts show this noun sense in use (frequency is not from another POS)."""
@@ -197,6 +218,8 @@ def _instance_facts(lex: _Lexicon) -> list[tuple[float, Fact]]:
         subject = _instance_name(synset)
         if not subject or not subject[:1].isupper() or not lex.usable(subject, "instance_of"):
             continue
+        if not lex.dominant(synset, subject):
+            continue
         objects = sorted({n for h in synset.instance_hypernyms() if (n := lex.object_name(h))})
         if objects:
             correct, groups = lex.correct(subject)
@@ -220,6 +243,7 @@ def _type_facts(lex: _Lexicon) -> list[tuple[float, Fact]]:
             not subject.islower()
             or not lex.usable(subject, "type_of")
             or not lex.used_as_noun(synset, subject)
+            or not lex.dominant(synset, subject)
         ):
             continue
         # The nearest hypernym with a frequent, specific name (at most two levels up).
@@ -246,6 +270,7 @@ def _synonym_facts(lex: _Lexicon) -> list[tuple[float, Fact]]:
             not subject.islower()
             or not lex.usable(subject, "synonym_of")
             or not lex.used_as_noun(synset, subject)
+            or not lex.dominant(synset, subject)
         ):
             continue
         objects = sorted(
@@ -282,14 +307,20 @@ def _top(scored: list[tuple[float, Fact]], n: int) -> list[Fact]:
     return kept
 
 
-def load_definitions(wordnet_dir=None) -> DefinitionsData:
-    """Read WordNet and return the definitions domain's facts (deterministic: sorted everywhere)."""
+def load_definitions(
+    wordnet_dir=None, dominant_sense: bool = False, facts_per_relation: dict[str, int] | None = None
+) -> DefinitionsData:
+    """Read WordNet and return the definitions domain's facts (deterministic: sorted everywhere).
+
+    ``dominant_sense`` and ``facts_per_relation`` are release 2.0.0's settings (1.0.0: off and
+    ``FACTS_PER_RELATION``)."""
     wn = open_wordnet(wordnet_dir) if wordnet_dir else open_wordnet()
-    lex = _Lexicon(wn)
+    lex = _Lexicon(wn, dominant_sense)
+    per_relation = facts_per_relation or FACTS_PER_RELATION
     facts: list[Fact] = []
     builders = {"instance_of": _instance_facts, "type_of": _type_facts, "synonym_of": _synonym_facts}
     for relation, builder in builders.items():
-        facts += _top(builder(lex), FACTS_PER_RELATION[relation])
+        facts += _top(builder(lex), per_relation[relation])
     pool: dict[str, dict[str, frozenset[str]]] = {
         r.value: {} for r in (Relation.INSTANCE_OF, Relation.TYPE_OF, Relation.SYNONYM_OF)
     }
@@ -305,7 +336,8 @@ def load_definitions(wordnet_dir=None) -> DefinitionsData:
         "min_object_zipf": MIN_OBJECT_ZIPF,
         "max_noun_senses": MAX_NOUN_SENSES,
         "min_object_depth": MIN_OBJECT_DEPTH,
-        "facts_per_relation": FACTS_PER_RELATION,
+        "facts_per_relation": per_relation,
+        **({"dominant_sense_only": True} if dominant_sense else {}),
     }
     return DefinitionsData(facts, pool, real_names, parameters)
 

@@ -226,13 +226,21 @@ def build_release(
     synthetic_plan: dict | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Generate release ``truthstab-<version>`` into ``out_dir`` and return its folder."""
+    """Generate release ``truthstab-<version>`` into ``out_dir`` from its recipe and return its folder.
+
+    1.0.0 is built by this module's frozen code (``build_rows``); 2.0.0 by ``pipeline2``, which audits
+    the rows and checks the hand-judged sample before anything is written."""
+    from truthstab.data.build.recipes import recipe_for
+
+    recipe = recipe_for(version)
     final = Path(out_dir) / release_dirname(RELEASE_NAME, version)
     if final.exists() and not overwrite:  # refuse before a minute of work, not after
         raise DatasetError(
             f"release {final} already exists: releases are immutable; pass --overwrite to rebuild"
         )
     check_database(wordnet_dir or DEBIAN_WORDNET_DIR)  # a missing source fails in a second, not a minute
+    if recipe.generators != "1.0.0":
+        return _build_v2(recipe, Path(out_dir), seed, sources_dir, wordnet_dir, overwrite)
     frame, creation = build_rows(seed, sources_dir, wordnet_dir, synthetic_plan)
     check_minimums(frame, minimums)
     return write_release(
@@ -243,4 +251,29 @@ def build_release(
         creation,
         card_info(creation, version),
         overwrite=overwrite,
+    )
+
+
+def _build_v2(
+    recipe, out_dir: Path, seed: int, sources_dir: Path, wordnet_dir: Path | None, overwrite: bool
+) -> Path:
+    """Rows, sizes, audit, hand-checked sample, then the release (nothing is written before all pass)."""
+    from truthstab.data.build import datasheet2, judgements, pipeline2
+
+    frame, creation = pipeline2.build_rows_v2(recipe, seed, sources_dir, wordnet_dir)
+    pipeline2.check_sizes(frame, recipe.minimums)
+    creation["audit"] = pipeline2.audited(frame, RELEASE_NAME, recipe.version)
+    path = recipe.fiction_dir / recipe.judgements
+    judged = judgements.read(path)
+    judgements.check_matches(judged, judgements.sample(frame, stage_seed(seed, "judgements")), path)
+    creation["judgements"] = {"file": judgements.RELEASE_FILE, "per_cell": judgements.PER_CELL}
+    return write_release(
+        frame,
+        RELEASE_NAME,
+        recipe.version,
+        out_dir,
+        creation,
+        datasheet2.card_info(creation, recipe.version, judged),
+        overwrite=overwrite,
+        extra_files={judgements.RELEASE_FILE: path.read_bytes()},
     )
