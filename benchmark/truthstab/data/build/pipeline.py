@@ -9,11 +9,9 @@ choice, so the same sources give the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections import Counter
-from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from truthstab.data.build.definitions import load_definitions
 from truthstab.data.build.facts import Fact, make_pairings, statement_rows
 from truthstab.data.build.medicine import SOURCES_DIR, load_medicine
 from truthstab.data.build.splits import assign_entity_splits, split_shares
+from truthstab.data.build.stages import DomainSource, stage_seed
 from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR, check_database
 from truthstab.data.release import release_dirname, write_release
 from truthstab.data.schema import COLUMNS, Relation
@@ -49,21 +48,6 @@ SYNTHETIC_PLAN: dict[str, list[tuple[str, int, int, bool, bool]]] = {
     ],
 }
 SYNTHETIC_SOURCE = "synthetic: order-3 character Markov model of the domain's names"
-
-
-@dataclass(frozen=True)
-class DomainSource:
-    """A domain's real facts, with the pool of false objects and the names synthetic ones must avoid."""
-
-    facts: list[Fact]
-    pool: dict[str, dict[str, frozenset[str]]]
-    real_names: list[str]
-    parameters: dict
-
-
-def stage_seed(seed: int, label: str) -> int:
-    """The seed of one stage, derived from the release seed (independent of PYTHONHASHSEED)."""
-    return int.from_bytes(hashlib.sha256(f"{seed}:{label}".encode()).digest()[:8], "big")
 
 
 def _real_sources(sources_dir: Path, wordnet_dir: Path | None) -> dict[str, DomainSource]:

@@ -4,7 +4,7 @@ The same sources and statement templates as 1.0.0, with the method of issue 11: 
 relation and the audit's category (``stratify``), false objects by category quota, synthetic names
 shaped like the real ones and checked harder (``names``), fiction balanced and split by universe
 (``fictional.balanced_fictional_rows``), definitions from dominant WordNet senses only. Every random
-choice is seeded from the release seed through ``pipeline.stage_seed``, with stage labels of their own.
+choice is seeded from the release seed through ``stages.stage_seed``, with stage labels of their own.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from truthstab.data.build.cities import load_cities
 from truthstab.data.build.definitions import load_definitions
 from truthstab.data.build.facts import Fact, statement_rows
 from truthstab.data.build.medicine import SOURCES_DIR, load_medicine
-from truthstab.data.build.pipeline import DomainSource, stage_seed
 from truthstab.data.build.recipes import Recipe
 from truthstab.data.build.splits import split_shares
+from truthstab.data.build.stages import DomainSource, stage_seed
 from truthstab.data.build.stratify import assign_stratified_splits, make_quota_pairings
 from truthstab.data.schema import COLUMNS
 from truthstab.errors import DatasetError
