@@ -32,10 +32,10 @@ from truthstab.behaviour.report import (
     Estimate,
     StatementAnswers,
 )
+from truthstab.headline import MAX_REFIT_NULL, MIN_BASELINE_TRUE
 
-#: Bounds of measurability, equal to the probe track's (headline.MIN_BASELINE_TRUE, MAX_REFIT_NULL).
-MIN_BASELINE_TRUE = 30
-MAX_CONTROL_RETRACTION = 0.15
+#: Bounds of measurability: the probe track's, for the same reasons (the control is this track's null).
+MAX_CONTROL_RETRACTION = MAX_REFIT_NULL
 
 QUANTITIES = (
     "truth_stability",
