@@ -1,6 +1,6 @@
 """Write the hand-check sample of a release version for judging (keeps verdicts already given).
 
-    PYTHONPATH=benchmark python scripts/judgement_sample.py 2.0.0
+    PYTHONPATH=benchmark python scripts/judgement_sample.py 2.1.0
 
 Builds the version's rows (no release is written), draws the seeded sample that `truthstab datasets
 build` checks, and writes it to the recipe's judgement file with the verdicts and notes of statements
@@ -22,7 +22,7 @@ def main(version: str) -> None:
     recipe = recipe_for(version)
     frame, _ = build_rows_v2(recipe, DEFAULT_SEED)
     picked = judgements.sample(frame, stage_seed(DEFAULT_SEED, "judgements"))
-    path = recipe.fiction_dir / recipe.judgements
+    path = recipe.judgements_path
     judged = {}
     if path.is_file():
         with path.open(encoding="utf-8", newline="") as handle:
@@ -32,4 +32,4 @@ def main(version: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "2.0.0")
+    main(sys.argv[1] if len(sys.argv) > 1 else "2.1.0")

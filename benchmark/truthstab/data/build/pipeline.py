@@ -247,7 +247,7 @@ def _build_v2(
     frame, creation = pipeline2.build_rows_v2(recipe, seed, sources_dir, wordnet_dir)
     pipeline2.check_sizes(frame, recipe.minimums)
     creation["audit"] = pipeline2.audited(frame, RELEASE_NAME, recipe.version)
-    path = recipe.fiction_dir / recipe.judgements
+    path = recipe.judgements_path
     judged = judgements.read(path)
     judgements.check_matches(judged, judgements.sample(frame, stage_seed(seed, "judgements")), path)
     creation["judgements"] = {"file": judgements.RELEASE_FILE, "per_cell": judgements.PER_CELL}

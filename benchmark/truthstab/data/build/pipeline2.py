@@ -169,7 +169,8 @@ def _domain_rows(domain: str, source: DomainSource, checker, recipe: Recipe, see
         domain, source, checker, seed, recipe.synthetic_plan, real
     )
     syn, _ = _pair_rows(domain, syn_facts, syn_pool, 0, seed, "synthetic", _length_stratum)
-    table, table_sha = fictional.read_fiction(domain, recipe.fiction_dir)
+    fiction_dir = recipe.fiction_dir_for(domain)
+    table, table_sha = fictional.read_fiction(domain, fiction_dir)
     fic, fic_evidence = fictional.balanced_fictional_rows(
         domain, table, stage_seed(seed, f"{domain}:fictional2")
     )
@@ -178,7 +179,7 @@ def _domain_rows(domain: str, source: DomainSource, checker, recipe: Recipe, see
         "extra_false_pairings": extra,
         "false_objects_outside_their_quota_category": misses,
         "synthetic_checks": evidence,
-        "fictional_table": f"{recipe.fiction_dir.relative_to(sources_dir)}/{fictional.TABLES[domain][0]}",
+        "fictional_table": f"{fiction_dir.relative_to(sources_dir)}/{fictional.TABLES[domain][0]}",
         "fictional_table_sha256": table_sha,
         "fictional_split": fic_evidence,
         "split_shares": {

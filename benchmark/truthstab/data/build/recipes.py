@@ -8,7 +8,7 @@ builds only a version that has a recipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from truthstab.data.build.medicine import SOURCES_DIR
@@ -30,6 +30,9 @@ class Recipe:
     version: str
     #: Folder of the fiction tables (the medicine table is read from ``SOURCES_DIR``).
     fiction_dir: Path = SOURCES_DIR
+    #: Domains whose fiction table is read from another folder than ``fiction_dir`` (a later version that
+    #: changes one table keeps the others where they are, so a fix is never made in two copies).
+    fiction_dirs: dict[str, Path] = field(default_factory=dict)
     #: 1.0.0's generators (``pipeline.build_rows``) or 2.0.0's (``pipeline2.build_rows_v2``).
     generators: str = "1.0.0"
     #: Synthetic facts per domain: (relation, subjects, objects).
@@ -40,11 +43,21 @@ class Recipe:
     facts_per_relation: dict[str, int] = field(default_factory=dict)
     #: Whether the build audits the rows and refuses to write a release that fails.
     audit: bool = False
-    #: The hand-checked sample (a CSV in ``fiction_dir``) the card's error table is computed from.
+    #: The hand-checked sample (a CSV path relative to ``SOURCES_DIR``) the card's error table is
+    #: computed from.
     judgements: str = ""
 
+    def fiction_dir_for(self, domain: str) -> Path:
+        """The folder ``domain``'s fiction table is read from."""
+        return self.fiction_dirs.get(domain, self.fiction_dir)
 
-#: Release 2.0.0's sizes: 1.0.0's, except medicine fiction. Balancing polarity within in-fiction truth
+    @property
+    def judgements_path(self) -> Path:
+        """The judgement file of this version's hand-checked sample."""
+        return SOURCES_DIR / self.judgements
+
+
+#: Release 2.0.0's sizes: 1.0.0's, except medicine fiction (release 2.1.0 closes that gap). Balancing polarity within in-fiction truth
 #: allows four statements per curated fact (one in-fiction true and one false pairing, both ways), and
 #: the 128 medicine facts the curator is sure of give 512; 1.0.0 reached 628 with up to three false
 #: pairings per fact, which is what let "not" predict in-fiction truth.
@@ -52,6 +65,10 @@ SIZES_2_0_0: dict[str, dict[str, int]] = {
     **SIZES_1_0_0,
     "medicine": {**SIZES_1_0_0["medicine"], "fictional": 512},
 }
+
+#: Release 2.1.0: 2.0.0 with 31 more curated medicine fiction facts (159), so that every domain and kind
+#: is at least as large as in 1.0.0; medicine fiction needs 157 facts at four statements each.
+SIZES_2_1_0: dict[str, dict[str, int]] = SIZES_1_0_0
 
 RECIPES: dict[str, Recipe] = {
     # Frozen: the recipe of the published release truthstab-1.0.0 (pipeline.SYNTHETIC_PLAN, MINIMUMS).
@@ -75,9 +92,17 @@ RECIPES: dict[str, Recipe] = {
         minimums=SIZES_2_0_0,
         facts_per_relation={"instance_of": 700, "type_of": 650, "synonym_of": 650},
         audit=True,
-        judgements="judgements.csv",
+        judgements="2.0.0/judgements.csv",
     ),
 }
+# Frozen once published, like 2.0.0: only the medicine fiction table and the hand-checked sample change.
+RECIPES["2.1.0"] = replace(
+    RECIPES["2.0.0"],
+    version="2.1.0",
+    fiction_dirs={"medicine": SOURCES_DIR / "2.1.0"},
+    minimums=SIZES_2_1_0,
+    judgements="2.1.0/judgements.csv",
+)
 
 
 def recipe_for(version: str) -> Recipe:
