@@ -103,6 +103,7 @@ LIMITATIONS = """\
 - The splits keep relation, category and polarity shares within 0.05 of each other (the audit's
   tolerance), not equal; split sizes are near 50/25/25 (`split_shares` in MANIFEST.json)."""
 
+
 @dataclass(frozen=True)
 class VersionText:
     """The card sentences that differ between the versions this datasheet writes."""
