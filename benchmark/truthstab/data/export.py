@@ -17,9 +17,10 @@ import pandas as pd
 from pydantic import BaseModel
 
 from truthstab.data.registry import Release, get_release, load_frame
-from truthstab.data.release import row_line, sha256_file
+from truthstab.data.release import row_line
 from truthstab.data.schema import Statement
 from truthstab.errors import DatasetError
+from truthstab.fileio import sha256_file
 
 FORMATS = ("csv", "parquet", "jsonl")
 
