@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from truthstab import __version__
 from truthstab.data.schema import COLUMNS, Domain, Kind, Split, Statement
 from truthstab.errors import DatasetError
-from truthstab.fileio import sha256_bytes
+from truthstab.fileio import replace_dir, sha256_bytes
 
 #: Bumped when the manifest layout changes; readers refuse versions they do not know.
 MANIFEST_FORMAT = 1
@@ -439,19 +439,8 @@ def write_release(
                 manifest["extras"].append({"path": extra, "sha256": sha256_bytes(data), "size": len(data)})
         write_json(tmp / MANIFEST_NAME, manifest)
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a release is meant to be read by everyone
-        _move_into_place(tmp, final)
+        replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
-
-
-def _move_into_place(tmp: Path, final: Path) -> None:
-    """Rename ``tmp`` to ``final``; an existing ``final`` is moved aside first and removed afterwards."""
-    if not final.exists():
-        os.replace(tmp, final)
-        return
-    trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-    os.replace(final, trash / final.name)
-    os.replace(tmp, final)
-    shutil.rmtree(trash, ignore_errors=True)
