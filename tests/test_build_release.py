@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from truthstab.cli import main
 from truthstab.data.build.medicine import SOURCES_DIR
 from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
-from truthstab.data.release import sha256_file
+from truthstab.fileio import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASE = REPO / "datasets" / "truthstab-1.0.0"

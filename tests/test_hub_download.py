@@ -95,6 +95,27 @@ def test_offline_miss_says_how_to_fix(tmp_path: Path, mirror: Path) -> None:
     assert not (tmp_path / "to").exists()  # the folder the download created is removed again
 
 
+def test_offline_variable_set_after_import_counts(
+    tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the variable, as when it is set after huggingface_hub was imported: still cache only.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    result = download_release(
+        "tinyset@1.0.0", tmp_path / "to", from_hub="org/tinyset-mirror", cache_dir=mirror
+    )
+    assert result.revision == COMMIT
+    with pytest.raises(DatasetError, match="org/absent@main is not in the local Hugging Face cache"):
+        download_release("tinyset@1.0.0", tmp_path / "to2", from_hub="org/absent", cache_dir=mirror)
+
+
+@pytest.mark.parametrize("repo_id", ["tinyset-mirror", "org/a/b", "org/a--b", "../org/x", "org/x\n"])
+def test_a_mirror_id_is_org_slash_name(tmp_path: Path, mirror: Path, repo_id: str) -> None:
+    with pytest.raises(DatasetError, match=r"invalid Hub repository id .*: use ORG/NAME \(") as info:
+        download_release("tinyset@1.0.0", tmp_path / "to", from_hub=repo_id, cache_dir=mirror)
+    assert "\n" not in str(info.value).replace(repr(repo_id), "")
+    assert not (tmp_path / "to").exists()
+
+
 def test_corrupted_mirror_is_refused(tmp_path: Path, mirror: Path) -> None:
     snapshot = mirror / "datasets--org--tinyset-mirror" / "snapshots" / COMMIT
     blob = (snapshot / "data/cities/test.jsonl").resolve()

@@ -115,7 +115,14 @@ STAGES = (
 
 @pytest.mark.parametrize(
     "module",
-    ["truthstab.metrics", "truthstab.fitaware", "truthstab.seeds", "truthstab.errors", "truthstab.fileio"],
+    [
+        "truthstab.metrics",
+        "truthstab.fitaware",
+        "truthstab.seeds",
+        "truthstab.errors",
+        "truthstab.fileio",
+        "truthstab.hub",
+    ],
 )
 def test_pure_modules_import_no_stage(module):
     assert not _reach(module) & set(STAGES), f"{module} reaches {_reach(module) & set(STAGES)}"
@@ -126,6 +133,11 @@ def test_pure_modules_import_no_stage(module):
 )
 def test_the_schema_and_the_board_never_import_the_pipeline(module):
     assert not _reach(module) & set(STAGES), f"{module} reaches {_reach(module) & set(STAGES)}"
+
+
+@pytest.mark.parametrize("module", ["truthstab.fileio", "truthstab.hub"])
+def test_the_helper_layers_import_nothing_of_ours(module):
+    assert GRAPH[module] == set(), f"{module} imports {GRAPH[module]}"
 
 
 def test_importing_the_figures_leaves_pyplot_and_the_backend_alone():

@@ -74,6 +74,7 @@ def test_pickle_only_checkpoint_is_refused(tiny_gpt2_dir, tmp_path):
     [
         ({"name_or_path": "not a model!"}, "unknown model 'not a model!'"),
         ({"name_or_path": "../../etc/passwd"}, "unknown model"),
+        ({"name_or_path": "org/a--b"}, "unknown model 'org/a--b'"),  # the Hub's rules refuse it too
         ({"dtype": "int8"}, "unknown dtype 'int8'"),
         ({"device": "tpu"}, "unknown device 'tpu'"),
         ({"revision": "main"}, "local folder, which has no revisions"),

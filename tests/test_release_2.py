@@ -28,8 +28,8 @@ from truthstab.data.build.pipeline2 import audited
 from truthstab.data.build.recipes import SIZES_1_0_0, SIZES_2_0_0, SIZES_2_1_0, recipe_for
 from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
 from truthstab.data.registry import get_release, load_frame
-from truthstab.data.release import sha256_file
 from truthstab.errors import DatasetError
+from truthstab.fileio import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 VERSIONS = ("2.0.0", "2.1.0")

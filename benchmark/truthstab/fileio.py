@@ -2,7 +2,8 @@
 
 - **Atomic writes.** Everything truthstab writes (results, reports, request files, cache descriptions,
   chunks) goes to a temporary file in the target's folder and is renamed into place with ``os.replace``,
-  so a reader never sees half a file and an interrupted write leaves the old one.
+  so a reader never sees half a file and an interrupted write leaves the old one. Folders written whole
+  (a release, an export, the board's figures) are swapped in the same way by :func:`replace_dir`.
 - **Modes.** ``tempfile.mkstemp`` creates files ``0600`` and ``mkdtemp`` folders ``0700`` whatever the
   umask: right for secrets, wrong for results, caches and run folders that another user (the one who
   builds or serves the leaderboard) must read. Files written here get the mode a plain ``open()`` would
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -115,6 +117,33 @@ def atomic_write_json(path: Path, data: Any, indent: int = 1, sort_keys: bool = 
     """Write ``data`` as JSON (no NaN or infinity: they are not JSON) to ``path`` atomically."""
     text = json.dumps(data, indent=indent, sort_keys=sort_keys, allow_nan=False) + "\n"
     atomic_write_text(path, text)
+
+
+def replace_dir(new: Path, final: Path) -> None:
+    """Put the fully written folder ``new`` at ``final`` (same file system), replacing any older one.
+
+    One rename when ``final`` is absent. Otherwise the old folder is first renamed aside into a hidden
+    sibling, ``new`` renamed into place and the old copy deleted; if that second rename fails the old
+    folder is put back. Either way a reader sees the old folder or the new one, never a mix.
+    """
+    new, final = Path(new), Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        os.replace(new, final)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+    aside = trash / final.name
+    try:
+        os.replace(final, aside)
+        try:
+            os.replace(new, final)
+        except BaseException:
+            os.replace(aside, final)  # put the old folder back
+            raise
+    finally:
+        if not aside.exists():  # the trash holds no copy of the old folder: remove it
+            shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def cache_root() -> Path:

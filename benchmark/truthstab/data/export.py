@@ -17,9 +17,10 @@ import pandas as pd
 from pydantic import BaseModel
 
 from truthstab.data.registry import Release, get_release, load_frame
-from truthstab.data.release import row_line, sha256_file
+from truthstab.data.release import row_line
 from truthstab.data.schema import Statement
 from truthstab.errors import DatasetError
+from truthstab.fileio import replace_dir, sha256_file
 
 FORMATS = ("csv", "parquet", "jsonl")
 
@@ -86,13 +87,7 @@ def export_release(ref: str | Release, fmt: str, out: Path, overwrite: bool = Fa
         meta = report.model_dump(mode="json", exclude={"out"})
         (tmp / "EXPORT.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, trash / "old")
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

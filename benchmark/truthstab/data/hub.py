@@ -30,6 +30,7 @@ from truthstab.data.registry import (
 )
 from truthstab.data.release import release_dirname
 from truthstab.errors import DatasetError
+from truthstab.hub import hub_id_problem, hub_offline
 
 
 class Downloaded(BaseModel):
@@ -49,7 +50,6 @@ def _copy_release(src: Path, dest: Path) -> None:
 
 def _hub_error(exc: Exception, repo_id: str, revision: str | None) -> DatasetError:
     """A Hub failure as one line that says how to fix it."""
-    from huggingface_hub import constants
     from huggingface_hub.errors import (
         HFValidationError,
         LocalEntryNotFoundError,
@@ -67,7 +67,7 @@ def _hub_error(exc: Exception, repo_id: str, revision: str | None) -> DatasetErr
             f"dataset repository {repo_id} not found on the Hub (or private): check --from-hub"
         )
     if isinstance(exc, LocalEntryNotFoundError):
-        if constants.HF_HUB_OFFLINE:
+        if hub_offline():
             return DatasetError(
                 f"{where} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: run once with "
                 "network access and HF_HUB_OFFLINE unset, or copy the release folder here and point "
@@ -84,12 +84,16 @@ def _fetch_snapshot(repo_id: str, revision: str | None, cache_dir: Path | None) 
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError, LocalEntryNotFoundError
 
+    problem = hub_id_problem(repo_id)
+    if problem is not None:
+        raise _hub_error(HFValidationError(problem), repo_id, revision)
     try:
         path = snapshot_download(
             repo_id=repo_id,
             repo_type="dataset",
             revision=revision,
             cache_dir=str(cache_dir) if cache_dir else None,
+            local_files_only=hub_offline(),
         )
     except (HFValidationError, LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         raise _hub_error(exc, repo_id, revision) from None

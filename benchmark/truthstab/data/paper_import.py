@@ -29,9 +29,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from truthstab.data.release import CardInfo, Source, release_dirname, sha256_file, write_release
+from truthstab.data.release import CardInfo, Source, release_dirname, write_release
 from truthstab.data.schema import Kind, Statement, statement_id
 from truthstab.errors import DatasetError
+from truthstab.fileio import sha256_file
 
 PAPER_NAME = "paper-2511.19166"
 PAPER_VERSION = "1.0.0"

@@ -29,14 +29,13 @@ from truthstab.data.release import (
     SPLIT_ORDER,
     describe_validation_error,
     release_sha256,
-    sha256_bytes,
-    sha256_file,
     validate_name,
     validate_version,
     version_key,
 )
 from truthstab.data.schema import COLUMNS, Domain, Kind, Split, Statement
 from truthstab.errors import DatasetError
+from truthstab.fileio import sha256_bytes, sha256_file
 
 DEFAULT_NAME = "truthstab"
 ENV_ROOTS = "TRUTHSTAB_DATASETS"

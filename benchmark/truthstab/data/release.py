@@ -16,7 +16,6 @@ Nothing in the written files depends on time, so writing the same rows twice giv
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from truthstab import __version__
 from truthstab.data.schema import COLUMNS, Domain, Kind, Split, Statement
 from truthstab.errors import DatasetError
+from truthstab.fileio import replace_dir, sha256_bytes
 
 #: Bumped when the manifest layout changes; readers refuse versions they do not know.
 MANIFEST_FORMAT = 1
@@ -128,20 +128,6 @@ def row_line(row: Statement) -> str:
     """One row as its exact JSON Lines text (columns in ``COLUMNS`` order, newline included)."""
     data = row.model_dump(mode="json")
     return json.dumps({c: data[c] for c in COLUMNS}, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex sha256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def release_sha256(files: Iterable[Mapping[str, Any]]) -> str:
@@ -453,19 +439,8 @@ def write_release(
                 manifest["extras"].append({"path": extra, "sha256": sha256_bytes(data), "size": len(data)})
         write_json(tmp / MANIFEST_NAME, manifest)
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a release is meant to be read by everyone
-        _move_into_place(tmp, final)
+        replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
-
-
-def _move_into_place(tmp: Path, final: Path) -> None:
-    """Rename ``tmp`` to ``final``; an existing ``final`` is moved aside first and removed afterwards."""
-    if not final.exists():
-        os.replace(tmp, final)
-        return
-    trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-    os.replace(final, trash / final.name)
-    os.replace(tmp, final)
-    shutil.rmtree(trash, ignore_errors=True)

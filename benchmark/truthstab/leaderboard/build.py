@@ -47,6 +47,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from truthstab.errors import TruthstabError
+from truthstab.hub import is_hub_id
 from truthstab.leaderboard import LeaderboardError
 from truthstab.results import Result, read_result
 
@@ -77,7 +78,6 @@ MAX_REPORT_CHARS = 200_000
 #: Figures larger than this are not copied onto the board.
 MAX_FIGURE_BYTES = 5 * 1024 * 1024
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -538,7 +538,7 @@ def safe_component(text: str, limit: int = 100) -> str:
 
 def hub_url(model_id: str, source: str) -> str | None:
     """The Hub page of a model id, or None when the id is not a Hub id (local folder, odd characters)."""
-    if source.lower().startswith("local") or ".." in model_id or not _HUB_ID.match(model_id):
+    if source.lower().startswith("local") or not is_hub_id(model_id):
         return None
     return f"https://huggingface.co/{model_id}"
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from truthstab.fileio import replace_dir
 from truthstab.leaderboard import LeaderboardError
 from truthstab.leaderboard.build import (
     BEHAVIOUR_METRICS,
@@ -479,7 +480,7 @@ def write_leaderboard(lb: Leaderboard, out_dir: str | Path) -> list[Path]:
         for name in files:
             os.replace(tmp / name, out / name)
             written.append(out / name)
-        _swap_folder(tmp / "figures", out / "figures", tmp)
+        replace_dir(tmp / "figures", out / "figures")
         return written
     except OSError as exc:
         raise LeaderboardError(
@@ -497,11 +498,3 @@ def _copy_figures(lb: Leaderboard, dest: Path) -> None:
                 target = dest.parent / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, target)
-
-
-def _swap_folder(new: Path, current: Path, scratch: Path) -> None:
-    """Replace folder ``current`` by ``new``: two renames, the old copy deleted afterwards."""
-    if current.exists():
-        old = scratch / "old-figures"
-        os.replace(current, old)
-    os.replace(new, current)

@@ -8,7 +8,6 @@ activation store and result files key on.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from truthstab.errors import ModelError
+from truthstab.hub import hub_offline, is_hub_id
 from truthstab.models import templates
 from truthstab.models.identity import content_sha256
 from truthstab.models.registry import ModelInfo, resolve_alias
@@ -34,7 +34,6 @@ HUB_PATTERNS = [
     "merges.txt",
 ]
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
@@ -141,7 +140,7 @@ def _resolve_folder(
                 "and recorded)"
             )
         revision = info.revision
-    if not _HUB_ID.match(hub_id):
+    if not is_hub_id(hub_id):
         raise ModelError(
             f"unknown model {name!r}: not a registry alias (e.g. smollm2-135m, qwen2.5-7b-instruct), not a "
             "local folder, and not a Hub id of the form org/name"
@@ -155,7 +154,7 @@ def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
 
     Honours ``HF_HUB_OFFLINE`` (read at call time): then only the local cache is used.
     """
-    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,
         LocalEntryNotFoundError,
@@ -163,9 +162,7 @@ def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
         RevisionNotFoundError,
     )
 
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or bool(
-        constants.HF_HUB_OFFLINE
-    )
+    offline = hub_offline()
     try:
         folder = Path(
             snapshot_download(

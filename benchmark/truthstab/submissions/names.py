@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from truthstab.errors import SubmissionError
+from truthstab.hub import hub_id_problem
 
 #: Hugging Face caps repository and organisation names at 96 characters; we use the same cap.
 MAX_COMPONENT = 96
@@ -72,7 +73,14 @@ def split_model_id(model_id: str) -> tuple[str, str]:
             f"model id {printable(model_id)} is not of the form 'org/name'; "
             "give the full Hub id (for example 'HuggingFaceTB/SmolLM2-135M') or an existing directory"
         )
-    return validate_component(parts[0], "organisation"), validate_component(parts[1], "model name")
+    org, name = validate_component(parts[0], "organisation"), validate_component(parts[1], "model name")
+    problem = hub_id_problem(model_id)  # the Hub's own rules on top ('--', a '.git' ending, ...)
+    if problem is not None:
+        raise SubmissionError(
+            f"model id {printable(model_id)} is not a valid Hub id ({problem}); give the full Hub id "
+            "(for example 'HuggingFaceTB/SmolLM2-135M') or an existing directory"
+        )
+    return org, name
 
 
 def validate_revision(revision: str) -> str:

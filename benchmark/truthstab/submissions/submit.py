@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from truthstab.errors import SubmissionError
 from truthstab.fileio import utcnow
+from truthstab.hub import hub_offline
 from truthstab.models.registry import ModelInfo, resolve_alias
 from truthstab.submissions import names
 from truthstab.submissions.requests import Request, create_request, read_request, request_id
@@ -142,14 +142,6 @@ def check_facts(facts: ModelFacts, allow_custom_code: bool) -> bool:
     return custom
 
 
-def _offline() -> bool:
-    """HF_HUB_OFFLINE, read at call time (huggingface_hub reads it once, at import)."""
-    from huggingface_hub import constants
-
-    env = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    return env or bool(constants.HF_HUB_OFFLINE)
-
-
 def _network_errors() -> tuple[type[BaseException], ...]:
     """The transport errors of the HTTP clients huggingface_hub may use (no network, refused, timed out).
 
@@ -181,7 +173,7 @@ def _hub_facts(repo_id: str, revision: str) -> ModelFacts:
     )
 
     try:
-        if _offline():
+        if hub_offline():
             snapshot = Path(snapshot_download(repo_id, revision=revision, local_files_only=True))
             return facts_from_directory(snapshot, names.validate_sha(snapshot.name))
         api = HfApi()

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from truthstab.data.build.facts import Pairing, entity_key, statement_rows
-from truthstab.data.build.medicine import SOURCES_DIR, file_sha256, read_table
+from truthstab.data.build.medicine import SOURCES_DIR, read_table
 from truthstab.data.build.splits import random_split
 from truthstab.data.schema import Relation
+from truthstab.fileio import sha256_file
 
 PAIR_COLUMNS = ("subject", "object", "universe", "work", "medium")
 TABLES: dict[str, tuple[str, str | None]] = {
@@ -50,7 +51,7 @@ def read_fiction(domain: str, sources_dir: Path = SOURCES_DIR) -> tuple[list[Fic
         )
         for r in read_table(path, columns)
     ]
-    return rows, file_sha256(path)
+    return rows, sha256_file(path)
 
 
 def _closure(rows: list[FictionalRow]) -> dict[tuple[str, str, str], set[str]]:

@@ -10,7 +10,6 @@ own indications ("hypertension" vs "pulmonary arterial hypertension").
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from truthstab.data.build.facts import Fact
 from truthstab.data.schema import Relation
 from truthstab.errors import DatasetError
+from truthstab.fileio import sha256_file
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
 TABLE = "medicine_indications.csv"
@@ -77,11 +77,6 @@ class MedicineData:
     parameters: dict
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a source file (recorded in the manifest)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def read_table(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """Rows of a curated CSV table, stripped; a missing file or column is a DatasetError."""
     if not path.is_file():
@@ -138,7 +133,7 @@ def load_medicine(sources_dir: Path = SOURCES_DIR) -> MedicineData:
     real_names = sorted(set(indications) | set(classes_of_indication))
     parameters = {
         "table": TABLE,
-        "table_sha256": file_sha256(path),
+        "table_sha256": sha256_file(path),
         "drugs": len(indications),
         "indications": len(classes_of_indication),
         "drug_indication_rows": len(rows),

@@ -9,13 +9,13 @@ there. Copies rather than symlinks: NLTK refuses paths that resolve outside its 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import warnings
+from functools import partial
 from pathlib import Path
 
 from truthstab.errors import DatasetError
+from truthstab.fileio import atomic_write, atomic_write_text, cache_root
 
 #: Where Debian's packages put the database.
 DEBIAN_WORDNET_DIR = Path("/usr/share/wordnet")
@@ -88,14 +88,6 @@ def lexnames_text() -> str:
     return "".join(f"{i:02d}\t{name}\t{cat}\n" for i, (name, cat) in enumerate(LEXNAMES))
 
 
-def default_cache_dir() -> Path:
-    """The user cache folder for truthstab (``$TRUTHSTAB_CACHE`` or ``$XDG_CACHE_HOME/truthstab``)."""
-    if os.environ.get("TRUTHSTAB_CACHE"):
-        return Path(os.environ["TRUTHSTAB_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "truthstab"
-
-
 def check_database(source: Path = DEBIAN_WORDNET_DIR) -> None:
     """Raise DatasetError, naming the packages to install, if ``source`` lacks WordNet's database files."""
     missing = [f for f in _DATABASE_FILES if not (Path(source) / f).is_file()]
@@ -111,7 +103,7 @@ def prepare_nltk_data(source: Path = DEBIAN_WORDNET_DIR, cache_dir: Path | None 
     packages to install when the database is missing.
     """
     check_database(source)
-    nltk_data = (cache_dir or default_cache_dir()) / "nltk_data"
+    nltk_data = (cache_dir or cache_root()) / "nltk_data"
     target = nltk_data / "corpora" / "wordnet"
     target.mkdir(parents=True, exist_ok=True)
     for name in _DATABASE_FILES + _OPTIONAL_FILES:
@@ -119,29 +111,11 @@ def prepare_nltk_data(source: Path = DEBIAN_WORDNET_DIR, cache_dir: Path | None 
         dst = target / name
         if not src.is_file() or (dst.is_file() and dst.stat().st_size == src.stat().st_size):
             continue
-        _atomic_copy(src, dst)
+        atomic_write(dst, partial(shutil.copyfile, src))
     lexnames = target / "lexnames"
     if not lexnames.is_file() or lexnames.read_text() != lexnames_text():
-        _atomic_write(lexnames, lexnames_text())
+        atomic_write_text(lexnames, lexnames_text())
     return nltk_data
-
-
-def _atomic_copy(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def open_wordnet(source: Path = DEBIAN_WORDNET_DIR, cache_dir: Path | None = None):
