@@ -7,7 +7,7 @@ every layer would cost the forward passes' full output on disk.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from truthstab.pipeline.timing import Stage, no_stage
 if TYPE_CHECKING:
     import pandas as pd
 
+    from truthstab.activations.store import ActivationStore
     from truthstab.activations.types import ActivationSet
     from truthstab.models.loading import LoadedModel
     from truthstab.reports import LayerSweep
@@ -30,6 +31,43 @@ class ProbeInputs:
     acts: dict[str, ActivationSet]
     layers: dict[str, int]
     curves: dict[str, LayerSweep]
+
+
+@dataclass(frozen=True)
+class _StoreReader:
+    """One run's view of the store: the same model, statements, release and batch size for every read."""
+
+    store: ActivationStore
+    loaded: LoadedModel
+    frames: Mapping[str, pd.DataFrame]
+    dataset_sha256: str
+    batch_size: int | str
+    progress: bool
+
+    def ensure(self, domain: str, layers: list[int] | None) -> None:
+        """Extract whatever of ``layers`` (None: every layer) the store lacks for ``domain``."""
+        self.store.ensure(
+            self.loaded,
+            self.frames[domain],
+            self.dataset_sha256,
+            domain,
+            layers=layers,
+            batch_size=self.batch_size,
+            progress=self.progress,
+        )
+
+    def get(self, domain: str, layers: list[int], bag_layers: Sequence[int] = ()) -> ActivationSet:
+        """``domain``'s pooled activations of ``layers`` (and the token bags of ``bag_layers``)."""
+        return self.store.get_or_extract(
+            self.loaded,
+            self.frames[domain],
+            self.dataset_sha256,
+            domain,
+            layers=layers,
+            bag_layers=bag_layers,
+            batch_size=self.batch_size,
+            progress=self.progress,
+        )
 
 
 def gather_probe_inputs(
@@ -53,40 +91,21 @@ def gather_probe_inputs(
     from truthstab.activations.store import ActivationStore
     from truthstab.protocol import sweep_domain
 
-    store = ActivationStore(config.cache_dir)
-
-    def get(domain: str, layers, bag_layers=()) -> ActivationSet:
-        return store.get_or_extract(
-            loaded,
-            frames[domain],
-            dataset_sha256,
-            domain,
-            layers=layers,
-            bag_layers=bag_layers,
-            batch_size=config.batch,
-            progress=progress,
-        )
-
+    reader = _StoreReader(
+        ActivationStore(config.cache_dir), loaded, frames, dataset_sha256, config.batch, progress
+    )
     with stage("activations"):
         for d in frames:
-            store.ensure(
-                loaded,
-                frames[d],
-                dataset_sha256,
-                d,
-                layers=policy.extract,
-                batch_size=config.batch,
-                progress=progress,
-            )
+            reader.ensure(d, policy.extract)
     with stage("layer choice"):
-        swept = policy.extract if policy.extract is not None else range(loaded.spec.n_layers)
+        swept = list(policy.extract if policy.extract is not None else range(loaded.spec.n_layers))
         curves = {
-            d: sweep_domain(lambda layer, d=d: get(d, [layer]), list(swept), d, config.seed, config.protocol)
+            d: sweep_domain(lambda layer, d=d: reader.get(d, [layer]), swept, d, config.seed, config.protocol)
             for d in frames
         }
         chosen = _chosen_layers(policy, curves, frames)
     with stage("chosen layers"):
-        acts = {d: get(d, [chosen[d]], [chosen[d]] if needs_bags else ()) for d in frames}
+        acts = {d: reader.get(d, [chosen[d]], [chosen[d]] if needs_bags else ()) for d in frames}
     return ProbeInputs(acts=acts, layers=chosen, curves=curves)
 
 
