@@ -31,6 +31,7 @@ from truthstab.pipeline.state import ScoreState
 from truthstab.pipeline.timing import StageTimer
 from truthstab.pipeline.write import run_folder, run_folder_path, write_run_files
 from truthstab.results import Result
+from truthstab.run_layout import RESULT_FILE
 
 #: The timed stages of a score, as its display counts them.
 N_STAGES = 7
@@ -89,6 +90,4 @@ def write_result_folder(state: ScoreState, timings: dict[str, float]) -> ScoreOu
         result, answers = assemble_result(state, predictions, probe, headline, draws, sweeps, timings)
         result.figures = draw_figures(state, probe, sweeps, folder)
         write_run_files(folder, result, predictions, answers)
-    from truthstab.run_layout import RESULT_FILE
-
     return ScoreOutput(result_path=final / RESULT_FILE, run_dir=final, result=result)
