@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from truthstab.activations.store import ActivationStore
 from truthstab.activations.types import ActivationSet
 from truthstab.data.registry import get_release, load_frame
 from truthstab.fitaware import N_REFITS
 from truthstab.headline import compute_headline
 from truthstab.models.loading import load_model
-from truthstab.probe_inputs import gather_probe_inputs, layer_policy
+from truthstab.pipeline.config import RunConfig
+from truthstab.pipeline.inputs import gather_probe_inputs
+from truthstab.pipeline.layers import layer_policy
 from truthstab.protocol import run_protocol
 
 QUANTITIES = (
@@ -121,9 +122,8 @@ def main() -> None:
     loaded = load_model(args.model, None, "auto", "cpu", False, "auto")
     frames = {d: load_frame(release, domain=d) for d in release.domains}
     policy = layer_policy("auto", args.model, loaded.spec.n_layers)
-    inputs = gather_probe_inputs(
-        ActivationStore(), loaded, frames, release.sha256, policy, needs_bags=False, seed=0, mode="fixed"
-    )
+    config = RunConfig(run="probe", model=args.model, probes=probes, device="cpu")  # seed 0, fixed mode
+    inputs = gather_probe_inputs(config, loaded, frames, release.sha256, policy, needs_bags=False)
     acts, layers = inputs.acts, inputs.layers
     base, seconds = _headlines(acts, layers, probes, args.refits, args.bootstrap)
     jittered, _ = _headlines(

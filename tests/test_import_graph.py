@@ -1,5 +1,6 @@
 """The package's import graph: no cycles (module-level or lazy), and the layering docs/architecture.md
-states (pure modules import no stage; the result schema and the board never import the pipeline)."""
+states (pure modules import no stage; the result schema and the board never import the pipeline; only
+the command line and the submission queue sit above the pipeline)."""
 
 from __future__ import annotations
 
@@ -105,25 +106,30 @@ def _reach(name: str) -> set[str]:
     return seen
 
 
+#: The pipeline package: the run configuration and the runs that read it.
+PIPELINE = frozenset(m for m in MODULES if m == "truthstab.pipeline" or m.startswith("truthstab.pipeline."))
+#: What may import the pipeline: the command line and the submission queue (nothing below it may).
+ABOVE_THE_PIPELINE = ("truthstab.cli", "truthstab.commands", "truthstab.submissions")
+
+#: Pure functions and tables that everything may use; they import no stage.
+PURE = (
+    "truthstab.metrics",
+    "truthstab.fitaware",
+    "truthstab.seeds",
+    "truthstab.errors",
+    "truthstab.fileio",
+    "truthstab.hub",
+)
+
 STAGES = (
-    "truthstab.scoring",
+    *sorted(PIPELINE),
     "truthstab.protocol",
     "truthstab.activations.extract",
     "truthstab.behaviour.run",
 )
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "truthstab.metrics",
-        "truthstab.fitaware",
-        "truthstab.seeds",
-        "truthstab.errors",
-        "truthstab.fileio",
-        "truthstab.hub",
-    ],
-)
+@pytest.mark.parametrize("module", PURE)
 def test_pure_modules_import_no_stage(module):
     assert not _reach(module) & set(STAGES), f"{module} reaches {_reach(module) & set(STAGES)}"
 
@@ -138,6 +144,32 @@ def test_the_schema_and_the_board_never_import_the_pipeline(module):
 @pytest.mark.parametrize("module", ["truthstab.fileio", "truthstab.hub"])
 def test_the_helper_layers_import_nothing_of_ours(module):
     assert GRAPH[module] == set(), f"{module} imports {GRAPH[module]}"
+
+
+def _in(module: str, packages) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_pipeline_package_was_found():
+    assert {"truthstab.pipeline.config", "truthstab.pipeline.score"} <= PIPELINE
+
+
+def test_nothing_below_the_pipeline_imports_it():
+    # data/, models/, activations/, probes/, protocol/, behaviour/, metrics, results, leaderboard/ ...
+    below = [m for m in MODULES if not _in(m, ("truthstab.pipeline", *ABOVE_THE_PIPELINE))]
+    offenders = {m: sorted(_reach(m) & PIPELINE) for m in below if _reach(m) & PIPELINE}
+    assert len(below) > 50 and offenders == {}
+
+
+@pytest.mark.parametrize("module", sorted(PIPELINE))
+def test_the_pipeline_imports_nothing_above_it(module):
+    above = {m for m in _reach(module) if _in(m, (*ABOVE_THE_PIPELINE, "truthstab.leaderboard"))}
+    assert not above, f"{module} reaches {sorted(above)}"
+
+
+def test_the_configuration_loads_no_stage():
+    # The commands import it at module level for their defaults: `truthstab --help` must stay fast.
+    assert _reach("truthstab.pipeline.config") <= set(PURE)
 
 
 def test_importing_the_figures_leaves_pyplot_and_the_backend_alone():

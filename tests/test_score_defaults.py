@@ -8,15 +8,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from truthstab.cli import main
-from truthstab.scoring import RESULTS_ENV, ScoreConfig, default_results_dir
+from truthstab.pipeline.config import RESULTS_ENV, RunConfig, default_results_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_env_variable_sets_the_default_and_out_overrides_it(tmp_path, monkeypatch):
     monkeypatch.setenv(RESULTS_ENV, str(tmp_path / "mine"))
-    assert ScoreConfig().out == tmp_path / "mine"
-    assert ScoreConfig(out=tmp_path / "explicit").out == tmp_path / "explicit"
+    assert RunConfig().out == tmp_path / "mine"
+    assert RunConfig(out=tmp_path / "explicit").out == tmp_path / "explicit"
 
 
 def test_default_is_not_the_committed_submissions_folder(monkeypatch):

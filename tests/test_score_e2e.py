@@ -176,22 +176,24 @@ def test_bad_inputs_are_one_line_errors(tmp_path, release_dir, tiny_llama_dir):
 
 def test_max_per_kind_keeps_every_kind_and_split_and_all_columns(release_dir):
     from truthstab.data.schema import COLUMNS
-    from truthstab.scoring import ScoreConfig, _load_frames
+    from truthstab.pipeline.config import RunConfig
+    from truthstab.pipeline.dataset import load_frames
 
-    _, frames = _load_frames(ScoreConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
+    _, frames = load_frames(RunConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
     for frame in frames.values():
         assert list(frame.columns) == list(COLUMNS)
         sizes = frame.groupby(["kind", "split"]).size()
         assert len(sizes) == 12 and (sizes == 3).all()
-    _, again = _load_frames(ScoreConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
+    _, again = load_frames(RunConfig(dataset=str(release_dir), max_per_kind=3, seed=5))
     assert all(frames[d]["id"].tolist() == again[d]["id"].tolist() for d in frames)
 
 
 def test_sample_fraction_keeps_the_proportions_of_kinds(release_dir):
-    from truthstab.scoring import ScoreConfig, _load_frames
+    from truthstab.pipeline.config import RunConfig
+    from truthstab.pipeline.dataset import load_frames
 
-    _, full = _load_frames(ScoreConfig(dataset=str(release_dir)))
-    _, half = _load_frames(ScoreConfig(dataset=str(release_dir), sample_fraction=0.5, seed=1))
+    _, full = load_frames(RunConfig(dataset=str(release_dir)))
+    _, half = load_frames(RunConfig(dataset=str(release_dir), sample_fraction=0.5, seed=1))
     for domain in full:
         whole = full[domain].groupby(["kind", "split"]).size()
         part = half[domain].groupby(["kind", "split"]).size()

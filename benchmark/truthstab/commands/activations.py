@@ -11,11 +11,11 @@ from tabulate import tabulate
 from truthstab.errors import ActivationError
 
 
-def _batch_size(value: str) -> int | str:
-    if value == "auto":
+def _check_batch_size(value: str) -> str:
+    """``value`` if it is auto or a positive integer; checked before the configuration is built, so the
+    message is this command's own."""
+    if value == "auto" or (value.isdigit() and int(value) > 0):
         return value
-    if value.isdigit() and int(value) > 0:
-        return int(value)
     raise ActivationError(f"--batch-size must be auto or a positive integer, not {value!r}")
 
 
@@ -68,23 +68,25 @@ def extract_cmd(
     as_json,
 ) -> None:
     """Extract MODEL's activations on a dataset release into the activation store (resumable)."""
-    from truthstab.activations.run import extract_release
+    from truthstab.pipeline.config import RunConfig
+    from truthstab.pipeline.extract import extract_release
 
-    rows = extract_release(
-        model,
-        dataset,
-        list(domains) or None,
-        layers,
-        bag_layers,
-        _batch_size(batch_size),
-        dtype,
-        device,
-        revision,
-        trust_remote_code,
-        chat_template,
-        progress=True,
+    config = RunConfig(
+        run="extract",
+        model=model,
+        dataset=dataset,
+        domains=list(domains) or None,
+        layers=layers,
+        bag_layers=bag_layers,
+        batch_size=_check_batch_size(batch_size),
+        dtype=dtype,
+        device=device,
+        revision=revision,
+        trust_remote_code=trust_remote_code,
+        chat_template=chat_template,
         cache_dir=cache_dir,
     )
+    rows = extract_release(config, progress=True)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -1,4 +1,4 @@
-"""`truthstab probe run`: parse, call :func:`truthstab.probe_run.probe_release`, print."""
+"""`truthstab probe run`: parse, call :func:`truthstab.pipeline.probe.probe_release`, print."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import click
 from tabulate import tabulate
 
 from truthstab.commands.score import BOOTSTRAP_HELP, LAYERS_HELP, NOISE_ROWS_OPTION, REFITS_OPTION
-from truthstab.scoring import MIN_BOOTSTRAP
+from truthstab.pipeline.config import MIN_BOOTSTRAP, RunConfig
 
 COLUMNS = {
     "domain": "domain",
@@ -87,31 +87,31 @@ def run_cmd(
 ) -> None:
     """Fit the probes for tasks 0-4 on MODEL's activations and print the stability metrics table."""
     from truthstab.errors import ProbeError
-    from truthstab.probe_run import probe_release, write_report
+    from truthstab.pipeline.probe import probe_release
 
+    # Checked here, before the configuration is built, so the message is this command's own.
     if batch_size != "auto" and not (batch_size.isdigit() and int(batch_size) > 0):
         raise ProbeError(f"--batch-size must be auto or a positive integer, not {batch_size!r}")
-
-    report = probe_release(
-        model,
-        dataset,
-        list(domains) or None,
-        [p.strip() for p in probes.split(",") if p.strip()],
-        layers,
-        mode,
-        seed,
-        n_bootstrap,
-        dtype,
-        device,
-        revision,
-        int(batch_size) if batch_size.isdigit() else batch_size,
-        cache_dir,
-        progress=not quiet,
+    config = RunConfig(
+        run="probe",
+        model=model,
+        dataset=dataset,
+        domains=list(domains) or None,
+        probes=[p.strip() for p in probes.split(",") if p.strip()],
+        layers=layers,
+        protocol=mode,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
         n_refits=n_refits,
         noise_rows=noise_rows,
+        dtype=dtype,
+        device=device,
+        revision=revision,
+        batch_size=batch_size,
+        cache_dir=cache_dir,
+        report_file=out,
     )
-    if out is not None:
-        write_report(report, out)
+    report = probe_release(config, progress=not quiet)
     if as_json:
         click.echo(report.model_dump_json(indent=1))
         return

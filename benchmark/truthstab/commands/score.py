@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from truthstab.errors import ResultError, option_error
 from truthstab.fileio import apply_umask
 from truthstab.fitaware import N_REFITS
+from truthstab.pipeline.config import DEFAULT_PROBES, MIN_BOOTSTRAP, RESULTS_ENV, RunConfig
 from truthstab.results import dump_result, read_result
 from truthstab.run_layout import RESULT_FILE
-from truthstab.scoring import DEFAULT_PROBES, MIN_BOOTSTRAP, RESULTS_ENV, ScoreConfig, score
 
 #: Shared by score and probe, so both describe --layers and --bootstrap the same way.
 LAYERS_HELP = (
@@ -106,7 +106,7 @@ def score_command(
     if options.get("out") is None:
         options.pop("out")  # the config's default: $TRUTHSTAB_RESULTS, the user data folder or ./results
     try:
-        config = ScoreConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
+        config = RunConfig(probes=_split(probes), domains=_split(domains) if domains else None, **options)
     except ValidationError as exc:
         raise option_error(exc) from None
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
@@ -115,6 +115,8 @@ def score_command(
 
         # Said before any number exists, so nobody reads the numbers without it.
         click.echo(f"SMOKE TEST on a sample of the release. {SAMPLE_WARNING}", err=True)
+    from truthstab.pipeline.score import score
+
     output = score(config, progress=not (quiet or as_json), echo=echo)
     apply_umask(output.run_dir)  # the run folder comes out of mkdtemp (0700): readable as the umask says
     if as_json:

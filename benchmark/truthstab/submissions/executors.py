@@ -347,7 +347,7 @@ def run_queue(
 ) -> RunReport:
     """Drain the queue under ``root`` until it is empty (or ``max_requests`` were claimed).
 
-    ``score_request`` defaults to the real scorer (truthstab.scoring). Requests that need custom code stay
+    ``score_request`` defaults to the real scorer (truthstab.pipeline.score). Requests that need custom code stay
     PENDING unless ``allow_custom_code``: the request file is untrusted, so the evaluator decides.
     ``heartbeat_timeout`` is this worker's lease, recorded in each of its claims. ``echo`` receives one
     progress line per event (started with its log path, each scoring stage, finished or failed).

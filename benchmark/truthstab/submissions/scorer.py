@@ -1,4 +1,4 @@
-"""The queue's default scorer: one request in, `truthstab.scoring.score` run, the result JSON's path out."""
+"""The queue's default scorer: one request in, `truthstab.pipeline.score.score` run, the result JSON's path out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from truthstab.fileio import apply_umask
 from truthstab.submissions.queue import STAGE_LOGGER
 from truthstab.submissions.requests import Request
 
-#: ScoreConfig fields the request decides; an evaluator's overrides may not change them.
+#: RunConfig fields the request decides; an evaluator's overrides may not change them.
 REQUEST_FIELDS = frozenset({"model", "revision", "dtype", "chat_template", "out", "trust_remote_code"})
 
 
@@ -20,15 +20,16 @@ def default_score_request(request: Request, out_root: Path, **overrides: Any) ->
 
     The revision is the resolved sha (never a branch), and ``trust_remote_code`` is on only for requests
     that declared custom code, which the queue runs only when the evaluator allowed it. ``overrides`` set
-    the evaluator's other ScoreConfig fields (device, batch_size, dataset, ...); bind them with
+    the evaluator's other RunConfig fields (device, batch_size, dataset, ...); bind them with
     ``functools.partial`` to get a scorer for ``run_queue`` (a partial of this function pickles, for Ray).
     """
-    from truthstab.scoring import ScoreConfig, score
+    from truthstab.pipeline.config import RunConfig
+    from truthstab.pipeline.score import score
 
     clash = REQUEST_FIELDS & overrides.keys()
     if clash:
         raise SubmissionError(f"the request decides {', '.join(sorted(clash))}; drop them from the overrides")
-    config = ScoreConfig(
+    config = RunConfig(
         model=request.model,
         revision=request.sha if request.source == "hub" else None,
         dtype=request.dtype,
