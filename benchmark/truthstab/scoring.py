@@ -299,7 +299,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
     from truthstab.protocol import run_protocol
     from truthstab.provenance import environment_record, harness_record
     from truthstab.report import report_card
-    from truthstab.results import DatasetRecord, ModelRecord, ProtocolRecord, write_result
+    from truthstab.results import DatasetRecord, ProtocolRecord, write_result
     from truthstab.run_layout import (
         BEHAVIOUR_FILE,
         FIGURES_DIR,
@@ -371,7 +371,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
             sweeps = _sweep_curves(curves, spec.n_layers)
             result = Result(
                 created_at=now_utc(),
-                model=ModelRecord(**spec.model_dump()),
+                model=spec,
                 dataset=DatasetRecord(
                     name=release.name, version=release.version, sha256=release.sha256, domains=sorted(frames)
                 ),
@@ -382,9 +382,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                     primary_probe=probe,
                     layer_policy=policy.name,
                     layers=dict(sorted(chosen.items())),
-                    sweep_curves=sweeps,
                     seed=config.seed,
-                    seeds={"protocol": config.seed, "bootstrap": config.seed, "refits": config.seed},
                     n_bootstrap=config.n_bootstrap,
                     n_refits=config.n_refits,
                     batch_size=config.batch_size,
@@ -403,7 +401,7 @@ def run_pipeline(config: ScoreConfig, progress: bool, echo: Callable[[str], None
                 timings={**timer.timings, **{f"protocol.{k}": v for k, v in report.timings.items()}},
                 headline=headline,
                 headline_bootstrap=draws,
-                metrics=report.model_dump(mode="json", exclude={"predictions"}),
+                metrics=report.metrics(),
                 predictions_file=PREDICTIONS_FILE,
             )
             predictions.to_parquet(tmp / PREDICTIONS_FILE, index=False)
