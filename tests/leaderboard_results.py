@@ -130,11 +130,11 @@ def make_result(
             "is_encoder": is_encoder,
             "is_instruct": is_instruct,
             "uses_chat_template": is_instruct,
-            "chat_template_sha256": None,
+            "chat_template_sha256": "",
             "n_layers": 30,
             "hidden_size": 576,
             "n_parameters": n_parameters,
-            "quantization_note": quantization_note,
+            "quantization_note": quantization_note or "",
             "source": source,
         },
         "dataset": {
@@ -170,7 +170,7 @@ def make_result(
             "warnings": warnings or [],
         },
         "headline_bootstrap": {"truth_stability": draws} if draws else {},
-        "metrics": {},
+        "metrics": None,
         "predictions_file": "predictions.parquet",
         "figures": figures or [],
     }

@@ -111,7 +111,7 @@ def test_end_to_end_report_and_predictions(name, request):
             assert p.context.n_kept == p.context.n_drawn == min(P.K_CONTEXT, len(pool))
             assert p.context.prefix_cache and p.context.prefix_tokens > 20
         shares = dom.prompts[0].shares
-        assert shares.a.estimate + shares.b.estimate + shares.c.estimate == pytest.approx(1.0)
+        assert shares.a.value + shares.b.value + shares.c.value == pytest.approx(1.0)
     again = run_behavioural(lm, FRAMES, seed=3, n_bootstrap=200, batch_size=7)
     # another batch size: the same answers, probabilities to float tolerance, the same metrics
     pd.testing.assert_frame_equal(again.predictions_frame(), pred, check_exact=False, rtol=1e-4)
@@ -352,24 +352,24 @@ def test_flip_metrics_on_hand_built_answers():
     f = flip_metrics(base, pert, w)
     assert (f.n_true, f.n_base_true, f.n_base_false) == (6, 4, 2)
     assert (f.retraction_count, f.expansion_count) == (2, 2)  # a->b, a->c; b->a, c->a
-    assert f.retraction_rate_all.estimate == pytest.approx(2 / 6)
-    assert f.retraction_rate_base.estimate == pytest.approx(2 / 4)
-    assert f.expansion_rate_base.estimate == pytest.approx(1.0)
-    assert f.retraction_rate_base.low < 0.5 < f.retraction_rate_base.high
+    assert f.retraction_rate_all.value == pytest.approx(2 / 6)
+    assert f.retraction_rate_base.value == pytest.approx(2 / 4)
+    assert f.expansion_rate_base.value == pytest.approx(1.0)
+    assert f.retraction_rate_base.ci_low < 0.5 < f.retraction_rate_base.ci_high
     none_true = flip_metrics(np.array(list("bbc")), np.array(list("abc")), bootstrap_matrix(3, "c", 0, 50))
     assert (
-        none_true.retraction_rate_base.estimate is None
+        none_true.retraction_rate_base.value is None
         and "no statement" in none_true.retraction_rate_base.reason
     )
-    assert none_true.expansion_rate_base.estimate == pytest.approx(1 / 3)
+    assert none_true.expansion_rate_base.value == pytest.approx(1 / 3)
 
 
 def test_answer_shares_and_the_shared_resample_matrix():
     answers = np.array(list("aabcaa"))
     w = bootstrap_matrix(6, "cities", seed=0, n_bootstrap=300)
     s = answer_shares(answers, np.full(6, 0.25), w)
-    assert (s.a.estimate, s.b.estimate, s.c.estimate) == pytest.approx((4 / 6, 1 / 6, 1 / 6))
-    assert s.outside_mass.estimate == pytest.approx(0.25) and s.outside_mass.low == pytest.approx(0.25)
+    assert (s.a.value, s.b.value, s.c.value) == pytest.approx((4 / 6, 1 / 6, 1 / 6))
+    assert s.outside_mass.value == pytest.approx(0.25) and s.outside_mass.ci_low == pytest.approx(0.25)
     # paired: the same (seed, domain) gives the same matrix, another domain another one
     np.testing.assert_array_equal(w, bootstrap_matrix(6, "cities", seed=0, n_bootstrap=300))
     assert not np.array_equal(w, bootstrap_matrix(6, "medicine", seed=0, n_bootstrap=300))
@@ -377,10 +377,12 @@ def test_answer_shares_and_the_shared_resample_matrix():
 
 def test_report_refuses_nan_and_unknown_fields():
     with pytest.raises(ValueError):
-        Estimate(estimate=float("nan"), low=None, high=None)
+        Estimate(value=float("nan"), ci_low=None, ci_high=None)
     with pytest.raises(ValueError):
-        Estimate(estimate=0.1, low=0.0, high=0.2, extra=1)
-    assert json.loads(Estimate(estimate=None, low=None, high=None, reason="why").model_dump_json())["reason"]
+        Estimate(value=0.1, ci_low=0.0, ci_high=0.2, extra=1)
+    assert json.loads(Estimate(value=None, ci_low=None, ci_high=None, reason="why").model_dump_json())[
+        "reason"
+    ]
 
 
 def test_bad_inputs_are_clear_errors(base):
@@ -450,20 +452,20 @@ def test_behavioural_headline_is_stability_against_the_control_prompt():
     head = behavioural_headline(answers, seed=0, n_bootstrap=200)
     city = head.per_domain["cities"]
     assert city.measurable and city.n_baseline_true == 80
-    assert city.unfamiliar_retraction.estimate == pytest.approx(25.0)
-    assert city.control_retraction.estimate == pytest.approx(5.0)
-    assert city.unfamiliar_excess.estimate == pytest.approx(20.0)
-    assert city.familiar_excess.estimate == pytest.approx(7.5)
-    assert city.truth_stability.estimate == pytest.approx(100 - (20 + 7.5) / 2)
-    assert city.familiarity_gap.estimate == pytest.approx(12.5)
-    assert city.outside_mass.estimate == pytest.approx(90.0)
-    assert city.truth_stability.low < city.truth_stability.estimate < city.truth_stability.high
+    assert city.unfamiliar_retraction.value == pytest.approx(25.0)
+    assert city.control_retraction.value == pytest.approx(5.0)
+    assert city.unfamiliar_excess.value == pytest.approx(20.0)
+    assert city.familiar_excess.value == pytest.approx(7.5)
+    assert city.truth_stability.value == pytest.approx(100 - (20 + 7.5) / 2)
+    assert city.familiarity_gap.value == pytest.approx(12.5)
+    assert city.outside_mass.value == pytest.approx(90.0)
+    assert city.truth_stability.ci_low < city.truth_stability.value < city.truth_stability.ci_high
     med = head.per_domain["medicine"]
     assert not med.measurable and "20.0 %" in med.not_measurable[0]
-    assert med.fictional_true_retraction.estimate is None  # that prompt was not run there
+    assert med.fictional_true_retraction.value is None  # that prompt was not run there
     assert head.measurable_domains == ["cities"]
-    assert head.truth_stability.estimate == pytest.approx(city.truth_stability.estimate)
-    assert head.outside_mass.estimate == pytest.approx(70.0)  # every domain: shown, not gated
+    assert head.truth_stability.value == pytest.approx(city.truth_stability.value)
+    assert head.outside_mass.value == pytest.approx(70.0)  # every domain: shown, not gated
     assert any("medicine" in w for w in head.warnings)
     # the same seed gives the same intervals; the draws are the run's paired resample matrix
     again = behavioural_headline(answers, seed=0, n_bootstrap=200)
@@ -476,7 +478,7 @@ def test_behavioural_headline_says_why_when_nothing_is_measurable():
     few = ["a"] * 10 + ["b"] * 90
     answers = [_answers("cities", p, few) for p in ("baseline", "synthetic", "fictional", "control")]
     head = behavioural_headline(answers, seed=0, n_bootstrap=50)
-    assert head.measurable_domains == [] and head.truth_stability.estimate is None
+    assert head.measurable_domains == [] and head.truth_stability.value is None
     assert "only 10" in head.per_domain["cities"].not_measurable[0]
     never = [_answers("cities", p, ["c"] * 100) for p in ("baseline", "synthetic", "fictional", "control")]
     reasons = behavioural_headline(never, seed=0, n_bootstrap=50).per_domain["cities"].not_measurable

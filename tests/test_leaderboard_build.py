@@ -240,7 +240,7 @@ def test_malformed_and_incompatible_files_are_skipped_by_path(tmp_path):
     (bad / "result-array.json").write_text("[1, 2]")
     (bad / "result-binary.json").write_bytes(b"\xff\xfe\x00garbage")
     data = json.loads(good.read_text())
-    data["schema_version"] = "3.0"
+    data["schema_version"] = "4.0"
     (bad / "result-future.json").write_text(json.dumps(data))
     del data["headline"]
     data["schema_version"] = "1.0"

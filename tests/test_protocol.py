@@ -114,10 +114,10 @@ def test_pure_noise_perturbation_leaves_a_well_separated_problem_almost_unchange
     acts = make_acts(_centres(), _base_counts())
     report = run_protocol({"cities": acts}, [MD], layers={"cities": 0}, n_bootstrap=50)
     t4 = _task(report, "MeanDifferenceProbe", 4)
-    assert t4.flips.retraction_rate_base.estimate <= 0.02
+    assert t4.flips.retraction_rate_base.value <= 0.02
     assert t4.rotation_cosine > 0.95
     # The baseline separates true from false (noise rows, drawn from training statistics, blur AP a bit).
-    assert _task(report, "MeanDifferenceProbe", 0).quality.average_precision.estimate > 0.8
+    assert _task(report, "MeanDifferenceProbe", 0).quality.average_precision.value > 0.8
 
 
 def test_faithful_mode_task4_equals_task0_for_mean_difference():
@@ -178,7 +178,7 @@ def test_same_seed_same_report_and_report_is_json():
     assert strip(a) != strip(c)
     assert a.layer_choice == "auto" and a.layers == {"cities": 1} and len(a.sweeps) == 1
     interval = _task(a, "mean-diff", 1).flips.retraction_rate_base
-    assert interval.low <= interval.estimate <= interval.high
+    assert interval.ci_low <= interval.value <= interval.ci_high
     frame = a.metrics_frame()
     assert len(frame) == 5 and set(frame.task) == {0, 1, 2, 3, 4}
     preds = a.predictions_frame()

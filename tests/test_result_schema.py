@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from truthstab.cli import main
 from truthstab.results import SCHEMA_VERSION, read_result, result_json_schema
+from truthstab.results.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "docs" / "result.schema.json"
@@ -31,6 +32,58 @@ def test_results_schema_prints_it():
     "path", sorted((REPO / "submissions").rglob("result.json")), ids=lambda p: p.parent.name
 )
 def test_published_results_satisfy_the_schema(path):
+    """Committed results (schema 2) load through the migration, and what they migrate to is schema 3."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    read_result(path)  # the model validates it
-    jsonschema.validate(data, json.loads(COMMITTED.read_text(encoding="utf-8")))
+    result = read_result(path)  # migrated, then the model validates it
+    migrated = migrate(data)
+    jsonschema.validate(migrated, json.loads(COMMITTED.read_text(encoding="utf-8")))
+    assert migrated["schema_version"] == SCHEMA_VERSION == result.schema_version
+    # the migration renames and drops, never changes a number the board shows
+    assert result.headline.model_dump(mode="json") == {**data["headline"], **_reasons(data["headline"])}
+    if data.get("behavioural"):
+        assert (
+            result.behavioural.headline.truth_stability.value
+            == (data["behavioural"]["headline"]["truth_stability"]["estimate"])
+        )
+    if data["metrics"]:
+        old_task = data["metrics"]["results"][0]["tasks"][1]["flips"]["retraction_rate_base"]
+        new_task = result.metrics.results[0].tasks[1].flips.retraction_rate_base
+        assert (new_task.value, new_task.ci_low, new_task.ci_high) == (
+            old_task["estimate"],
+            old_task["low"],
+            old_task["high"],
+        )
+
+
+def _reasons(node):
+    """``node`` with ``reason: None`` added to every headline estimate (schema 3's one new field there)."""
+    if isinstance(node, dict):
+        if {"value", "ci_low", "ci_high"} <= set(node):
+            return {**node, "reason": None}
+        return {k: _reasons(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_reasons(x) for x in node]
+    return node
+
+
+def test_a_schema_2_file_migrates_to_schema_3():
+    old = {
+        "schema_version": "2.1",
+        "protocol": {"sweep_curves": {"cities": [0.5]}, "seeds": {"protocol": 0}, "seed": 0},
+        "model": {"chat_template_sha256": None, "quantization_note": None},
+        "metrics": {
+            "mode": "fixed",
+            "seed": 0,
+            "layers": {"cities": 3},
+            "results": [{"x": {"estimate": 0.2, "low": 0.1, "high": 0.3}}],
+        },
+        "behavioural": {"y": [{"estimate": None, "low": None, "high": None, "reason": "why"}]},
+    }
+    new = migrate(old)
+    assert new["schema_version"] == "3.0" and old["schema_version"] == "2.1"  # a copy, not in place
+    assert new["protocol"] == {"seed": 0}
+    assert new["model"] == {"chat_template_sha256": "", "quantization_note": "", "alias": None}
+    assert new["metrics"] == {"results": [{"x": {"value": 0.2, "ci_low": 0.1, "ci_high": 0.3}}]}
+    assert new["behavioural"] == {"y": [{"value": None, "ci_low": None, "ci_high": None, "reason": "why"}]}
+    assert migrate({**old, "metrics": {}})["metrics"] is None
+    assert migrate(new) is new  # schema 3 comes back as it is

@@ -79,7 +79,7 @@ def test_result_validates_and_is_laid_out_by_model_and_sha(scored):
     }
     # sAwMIL runs (the bag path end to end) but the headline probe is the evidence-chosen linear one.
     assert result.protocol.primary_probe == "mean-diff" and result.headline.probe == "mean-diff"
-    assert result.protocol.n_refits == 10 and result.metrics["layer_choice"] == "auto"
+    assert result.protocol.n_refits == 10 and result.protocol.layer_policy == "auto"
     assert set(result.protocol.layers) == {"cities", "medicine", "definitions"}
     assert result.dataset.name == "tiny" and len(result.dataset.sha256) == 64
     assert not list(out.rglob(".tmp-*")), "no temporary folder is left behind"
@@ -113,14 +113,14 @@ def test_counts_add_up_and_cis_contain_estimates(scored, release_dir):
         assert dh.n_baseline_true == int(base["prediction"].sum())
         # A random tiny network cannot be measured: it says so rather than looking stable.
         assert dh.measurable is (not dh.not_measurable)
-    for rep in result.metrics["results"]:
-        for task in rep["tasks"]:
-            flips = task["flips"]
+    for rep in result.metrics.results:
+        for task in rep.tasks:
+            flips = task.flips
             if flips is None:
                 continue
-            assert flips["n_base_true"] + flips["n_base_false"] == flips["n_true"]
-            assert flips["retraction_count"] <= flips["n_base_true"]
-            assert flips["expansion_count"] <= flips["n_base_false"]
+            assert flips.n_base_true + flips.n_base_false == flips.n_true
+            assert flips.retraction_count <= flips.n_base_true
+            assert flips.expansion_count <= flips.n_base_false
     for dh in result.headline.per_domain.values():
         for est in (dh.truth_stability, dh.unfamiliar_stability, dh.familiar_stability, dh.refit_null):
             assert est is not None and est.ci_low <= est.value <= est.ci_high
@@ -224,11 +224,11 @@ def test_partial_runs_never_share_a_folder_with_full_runs():
 def test_result_records_the_sweep_it_chose_from(scored):
     _, path, _, _ = scored
     result = read_result(path)
-    sweeps = {s["domain"]: s for s in result.metrics["sweeps"]}
+    sweeps = {s.domain: s for s in result.metrics.sweeps}
     assert set(sweeps) == set(result.protocol.layers)
     for domain, sweep in sweeps.items():
-        assert sweep["chosen"] == result.protocol.layers[domain]
-        assert len(result.protocol.sweep_curves[domain]) == result.model.n_layers
+        assert sweep.chosen == result.protocol.layers[domain]
+        assert sweep.layers == list(range(result.model.n_layers))
 
 
 def test_a_sampled_run_says_before_its_numbers_that_it_cannot_estimate_them(

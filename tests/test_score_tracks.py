@@ -140,7 +140,7 @@ def test_the_board_shows_both_tracks_and_why_an_encoder_has_no_answers(
     result = read_result(subs / chat["source"])
     head = result.behavioural.headline
     assert chat["behavioural_note"] is None
-    assert chat["scores"]["outside_mass"]["value"] == pytest.approx(head.outside_mass.estimate)
+    assert chat["scores"]["outside_mass"]["value"] == pytest.approx(head.outside_mass.value)
     assert chat["behavioural_measurable_domains"] == head.measurable_domains
     for domain, entry in chat["domains"].items():
         assert entry["behavioural_measurable"] is head.per_domain[domain].measurable
@@ -155,7 +155,7 @@ def test_the_board_shows_both_tracks_and_why_an_encoder_has_no_answers(
     )
     shown = CliRunner().invoke(main, ["leaderboard", "show", "--dir", str(board_dir)])
     assert shown.exit_code == 0 and "Behavioural" in shown.output and "none (encoder)" in shown.output
-    expected = "not measurable" if not head.measurable_domains else f"{head.truth_stability.estimate:.1f}"
+    expected = "not measurable" if not head.measurable_domains else f"{head.truth_stability.value:.1f}"
     chat_line = next(line for line in shown.output.splitlines() if "instruct" in line)
     assert expected in chat_line
     csv_text = (board_dir / "leaderboard.csv").read_text()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 from tabulate import tabulate
 
-from truthstab.reports import ProtocolReport
 from truthstab.results import Estimate, Result
 from truthstab.tasks import Task
 
@@ -69,14 +68,11 @@ def _pct(value: float | None) -> str:
     return "-" if value is None or pd.isna(value) else f"{100 * value:.1f}"
 
 
-def protocol_report(result: Result) -> ProtocolReport:
-    """The probe stage's report stored in a result (its per-statement predictions live in the side file)."""
-    return ProtocolReport.model_validate({**result.metrics, "predictions": []})
-
-
 def metric_table(result: Result) -> pd.DataFrame:
     """One row per (domain, probe, task) with rates, CIs, rotation and quality (tidy, for figures/tables)."""
-    return protocol_report(result).metrics_frame()
+    if result.metrics is None:  # a hand-made result: the card then prints no metric tables
+        raise ValueError("this result has no probe metrics")
+    return result.metrics.metrics_frame()
 
 
 def _identity_lines(result: Result) -> list[str]:
@@ -142,7 +138,7 @@ def domain_table(result: Result) -> str:
 def fit_aware_table(result: Result) -> str:
     """Per domain, probe and perturbation: fit-aware retraction, its excess over the null, and rotation."""
     rows = []
-    for rep in protocol_report(result).results:
+    for rep in result.metrics.results if result.metrics else []:
         if rep.refits is None:
             continue
         null = rep.refits.null_retraction
@@ -156,7 +152,7 @@ def fit_aware_table(result: Result) -> str:
                     _interval_pct(null),
                     _interval_pct(t.excess_retraction),
                     _interval_pct(t.expansion_rate),
-                    "-" if t.cosine is None or t.cosine.estimate is None else f"{t.cosine.estimate:.3f}",
+                    "-" if t.cosine is None or t.cosine.value is None else f"{t.cosine.value:.3f}",
                 )
             )
     headers = ["domain", "probe", "perturbation", "retract %", "null %", "excess (pp)", "expand %", "cos"]
@@ -165,9 +161,9 @@ def fit_aware_table(result: Result) -> str:
 
 def _interval_pct(iv) -> str:
     """A rate interval (0-1) as ``12.3 [10.1, 14.0]`` in percent."""
-    if iv is None or iv.estimate is None:
+    if iv is None or iv.value is None:
         return "-"
-    return f"{_pct(iv.estimate)} [{_pct(iv.low)}, {_pct(iv.high)}]"
+    return f"{_pct(iv.value)} [{_pct(iv.ci_low)}, {_pct(iv.ci_high)}]"
 
 
 def perturbation_table(result: Result) -> str:
@@ -225,9 +221,9 @@ def quality_table(result: Result) -> str:
 
 def _est_pct(est) -> str:
     """A behavioural estimate (0-1) in percent, or its reason when undefined."""
-    if est is None or est.estimate is None:
+    if est is None or est.value is None:
         return "-" if est is None or not est.reason else f"- ({est.reason})"
-    return f"{_pct(est.estimate)} [{_pct(est.low)}, {_pct(est.high)}]"
+    return f"{_pct(est.value)} [{_pct(est.ci_low)}, {_pct(est.ci_high)}]"
 
 
 def behavioural_table(result: Result) -> str:
@@ -263,9 +259,9 @@ def behavioural_table(result: Result) -> str:
 
 def _est_points(est) -> str:
     """A behavioural headline estimate (already in percent or points) with its interval."""
-    if est is None or est.estimate is None:
+    if est is None or est.value is None:
         return "-"
-    return f"{est.estimate:.1f} [{est.low:.1f}, {est.high:.1f}]"
+    return f"{est.value:.1f} [{est.ci_low:.1f}, {est.ci_high:.1f}]"
 
 
 BEHAVIOUR_HEADLINE_COLUMNS = (
@@ -311,7 +307,7 @@ def report_card(result: Result) -> str:
     parts = ["truthstab report card", "=" * 21, *([f"! {smoke}"] if smoke else []), *_identity_lines(result)]
     parts += ["", headline_table(result)]
     parts += ["", "Per domain (primary probe; fit-aware: against the refit null)", domain_table(result)]
-    if result.metrics:  # the probe stage's report; absent only from hand-made results
+    if result.metrics is not None:  # the probe stage's report; absent only from hand-made results
         parts += [
             "",
             f"Fit-aware rates ({result.headline.n_refits} refits; 95 % joint bootstrap over statements "

@@ -11,17 +11,11 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from truthstab.estimate import Estimate
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Interval(_Model):
-    """A point estimate with its bootstrap percentile interval."""
-
-    estimate: float | None
-    low: float | None
-    high: float | None
 
 
 class FlipMetrics(_Model):
@@ -32,10 +26,10 @@ class FlipMetrics(_Model):
     n_base_false: int = Field(description="true test statements the baseline called Not-True")
     retraction_count: int
     expansion_count: int
-    retraction_rate_all: Interval = Field(description="retractions / all true test statements (v1 paper)")
-    retraction_rate_base: Interval = Field(description="retractions / baseline-True (later tables)")
-    expansion_rate_all: Interval
-    expansion_rate_base: Interval = Field(description="expansions / baseline-Not-True")
+    retraction_rate_all: Estimate = Field(description="retractions / all true test statements (v1 paper)")
+    retraction_rate_base: Estimate = Field(description="retractions / baseline-True (later tables)")
+    expansion_rate_all: Estimate
+    expansion_rate_base: Estimate = Field(description="expansions / baseline-Not-True")
 
 
 class QualityMetrics(_Model):
@@ -43,10 +37,10 @@ class QualityMetrics(_Model):
 
     n: int
     n_positive: int
-    accuracy: Interval
-    roc_auc: Interval
-    average_precision: Interval
-    mcc: Interval
+    accuracy: Estimate
+    roc_auc: Estimate
+    average_precision: Estimate
+    mcc: Estimate
 
 
 class ConformalMetrics(_Model):
@@ -81,15 +75,15 @@ class FitAwareTask(_Model):
 
     task: int
     task_name: str
-    retraction_rate: Interval = Field(
+    retraction_rate: Estimate = Field(
         description="mean over refits r of retr(p0^r, pk^r), baseline-True denominator"
     )
-    expansion_rate: Interval = Field(
+    expansion_rate: Estimate = Field(
         description="mean over refits of expansions, baseline-Not-True denominator"
     )
-    excess_retraction: Interval = Field(description="retraction_rate minus the refit null's retraction rate")
-    excess_expansion: Interval = Field(description="expansion_rate minus the refit null's expansion rate")
-    cosine: Interval | None = Field(description="mean over refits of cos(w0^r, wk^r); None without coef_")
+    excess_retraction: Estimate = Field(description="retraction_rate minus the refit null's retraction rate")
+    excess_expansion: Estimate = Field(description="expansion_rate minus the refit null's expansion rate")
+    cosine: Estimate | None = Field(description="mean over refits of cos(w0^r, wk^r); None without coef_")
 
 
 class RefitReport(_Model):
@@ -102,11 +96,11 @@ class RefitReport(_Model):
     n_refits: int
     n_true: int = Field(description="true test statements the rates are computed on")
     seeds: list[int] = Field(description="the training-row resample seed of each refit")
-    null_retraction: Interval = Field(description="mean over refit pairs r != r' of retr(p0^r, p0^r')")
-    null_expansion: Interval = Field(
+    null_retraction: Estimate = Field(description="mean over refit pairs r != r' of retr(p0^r, p0^r')")
+    null_expansion: Estimate = Field(
         description="mean over refit pairs of expansions between baseline refits"
     )
-    null_cosine: Interval | None = Field(description="mean cos(w0^r, w0^r') over refit pairs")
+    null_cosine: Estimate | None = Field(description="mean cos(w0^r, w0^r') over refit pairs")
     tasks: list[FitAwareTask] = Field(description="tasks 1-4 against the baseline refits")
     fit_seconds: float
 
@@ -185,25 +179,16 @@ class StatementPredictions(_Model):
     refits: list[RefitPredictions] = Field(default_factory=list)
 
 
-class ProtocolReport(_Model):
-    """Everything the probe stage computed for one model: the input of the result file."""
+class ProtocolMetrics(_Model):
+    """What the probe stage measured, as a result file stores it (its settings, such as mode, seed, probes,
+    layers and refits, are the result's protocol record, so they are not stored twice)."""
 
-    mode: Literal["fixed", "faithful"]
-    seed: int
-    n_bootstrap: int
-    confidence: float
-    conformal_alpha: float
-    probes: list[str]
-    n_refits: int = Field(description="bootstrap refits of the training rows per (domain, probe)")
-    noise_rows: Literal["keep", "drop"] = Field(description="drop: the noise control is left out (faithful)")
-    layer_choice: Literal["given", "auto"]
-    layers: dict[str, int]
-    sweeps: list[LayerSweep]
-    noise: list[NoiseInfo]
-    results: list[DomainProbeReport]
-    geometry: list[GeometryReport]
-    predictions: list[StatementPredictions]
-    timings: dict[str, float]
+    confidence: float = Field(description="level of every interval (0.95)")
+    conformal_alpha: float = Field(description="miscoverage level of the conformal abstention sets")
+    sweeps: list[LayerSweep] = Field(description="the layer-selection curves the layers were chosen from")
+    noise: list[NoiseInfo] = Field(description="the generated noise control of each domain")
+    results: list[DomainProbeReport] = Field(description="every (domain, probe): five tasks and the refits")
+    geometry: list[GeometryReport] = Field(description="distances between the kinds' activation clouds")
 
     def metrics_frame(self) -> pd.DataFrame:
         """One row per (domain, probe, task): the headline numbers, flat (for tables and CSV)."""
@@ -218,28 +203,48 @@ class ProtocolReport(_Model):
                         "layer": rep.layer,
                         "task": t.task,
                         "task_name": t.task_name,
-                        "retraction_rate_base": f.retraction_rate_base.estimate if f else None,
-                        "retraction_rate_base_low": f.retraction_rate_base.low if f else None,
-                        "retraction_rate_base_high": f.retraction_rate_base.high if f else None,
-                        "retraction_rate_all": f.retraction_rate_all.estimate if f else None,
-                        "expansion_rate_base": f.expansion_rate_base.estimate if f else None,
-                        "expansion_rate_base_low": f.expansion_rate_base.low if f else None,
-                        "expansion_rate_base_high": f.expansion_rate_base.high if f else None,
-                        "expansion_rate_all": f.expansion_rate_all.estimate if f else None,
+                        "retraction_rate_base": f.retraction_rate_base.value if f else None,
+                        "retraction_rate_base_low": f.retraction_rate_base.ci_low if f else None,
+                        "retraction_rate_base_high": f.retraction_rate_base.ci_high if f else None,
+                        "retraction_rate_all": f.retraction_rate_all.value if f else None,
+                        "expansion_rate_base": f.expansion_rate_base.value if f else None,
+                        "expansion_rate_base_low": f.expansion_rate_base.ci_low if f else None,
+                        "expansion_rate_base_high": f.expansion_rate_base.ci_high if f else None,
+                        "expansion_rate_all": f.expansion_rate_all.value if f else None,
                         "retraction_count": f.retraction_count if f else None,
                         "expansion_count": f.expansion_count if f else None,
                         "rotation_cosine": t.rotation_cosine,
                         "bias_shift": t.bias_shift,
-                        "accuracy": t.quality.accuracy.estimate,
-                        "roc_auc": t.quality.roc_auc.estimate,
-                        "average_precision": t.quality.average_precision.estimate,
-                        "average_precision_low": t.quality.average_precision.low,
-                        "average_precision_high": t.quality.average_precision.high,
-                        "mcc": t.quality.mcc.estimate,
+                        "accuracy": t.quality.accuracy.value,
+                        "roc_auc": t.quality.roc_auc.value,
+                        "average_precision": t.quality.average_precision.value,
+                        "average_precision_low": t.quality.average_precision.ci_low,
+                        "average_precision_high": t.quality.average_precision.ci_high,
+                        "mcc": t.quality.mcc.value,
                         "abstention_rate": t.conformal.abstention_rate,
                     }
                 )
         return pd.DataFrame(rows)
+
+
+class ProtocolReport(ProtocolMetrics):
+    """Everything the probe stage computed for one model (``truthstab probe run`` writes it): its metrics,
+    its settings and the per-statement predictions."""
+
+    mode: Literal["fixed", "faithful"]
+    seed: int
+    n_bootstrap: int
+    probes: list[str]
+    n_refits: int = Field(description="bootstrap refits of the training rows per (domain, probe)")
+    noise_rows: Literal["keep", "drop"] = Field(description="drop: the noise control is left out (faithful)")
+    layer_choice: Literal["given", "auto"]
+    layers: dict[str, int]
+    predictions: list[StatementPredictions]
+    timings: dict[str, float]
+
+    def metrics(self) -> ProtocolMetrics:
+        """The measured part, as a result file stores it."""
+        return ProtocolMetrics.model_validate(self.model_dump(include=set(ProtocolMetrics.model_fields)))
 
     def predictions_frame(self) -> pd.DataFrame:
         """One row per (domain, probe, task, refit, test statement): id, kind, score, prediction.

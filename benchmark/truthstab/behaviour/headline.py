@@ -55,9 +55,9 @@ QUANTITIES = (
 def _estimate(draws: np.ndarray, reason: str) -> Estimate:
     """Point (index 0) and percentile interval of the draws; None with ``reason`` when undefined."""
     if not np.isfinite(draws[0]):
-        return Estimate(estimate=None, low=None, high=None, reason=reason)
+        return Estimate(value=None, ci_low=None, ci_high=None, reason=reason)
     low, high = M.percentile_interval(draws[1:])
-    return Estimate(estimate=float(draws[0]), low=low, high=high)
+    return Estimate(value=float(draws[0]), ci_low=low, ci_high=high)
 
 
 def _domain_draws(by_prompt: dict[str, StatementAnswers], seed: int, n_boot: int) -> dict[str, np.ndarray]:

@@ -32,8 +32,8 @@ def _estimate(point, boot: np.ndarray, reason: str) -> Estimate:
     value = float(np.ravel(point)[0])
     low, high = M.percentile_interval(boot)
     if not np.isfinite(value):
-        return Estimate(estimate=None, low=None, high=None, reason=reason)
-    return Estimate(estimate=value, low=low, high=high)
+        return Estimate(value=None, ci_low=None, ci_high=None, reason=reason)
+    return Estimate(value=value, ci_low=low, ci_high=high)
 
 
 def flip_metrics(base: np.ndarray, perturbed: np.ndarray, weights: np.ndarray) -> BehaviouralFlips:

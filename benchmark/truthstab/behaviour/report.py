@@ -10,18 +10,11 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from truthstab.estimate import Estimate
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Estimate(_Model):
-    """A point estimate with its 95 % bootstrap percentile interval; None values say why in ``reason``."""
-
-    estimate: float | None
-    low: float | None
-    high: float | None
-    reason: str | None = None
 
 
 class BehaviouralFlips(_Model):
@@ -170,13 +163,13 @@ class BehaviouralReport(_Model):
             for p in dom.prompts:
                 row = {"domain": dom.domain, "prompt": p.prompt, "task": p.task, "n": p.shares.n}
                 for key in ("a", "b", "c", "outside_mass"):
-                    row[f"share_{key}"] = getattr(p.shares, key).estimate
+                    row[f"share_{key}"] = getattr(p.shares, key).value
                 row["n_context"] = p.context.n_kept
                 if p.flips is not None:
                     for key in ("retraction_rate_all", "retraction_rate_base", "expansion_rate_all"):
                         est = getattr(p.flips, key)
-                        row |= {key: est.estimate, f"{key}_low": est.low, f"{key}_high": est.high}
-                    row["expansion_rate_base"] = p.flips.expansion_rate_base.estimate
+                        row |= {key: est.value, f"{key}_low": est.ci_low, f"{key}_high": est.ci_high}
+                    row["expansion_rate_base"] = p.flips.expansion_rate_base.value
                     row["retraction_count"] = p.flips.retraction_count
                     row["expansion_count"] = p.flips.expansion_count
                 rows.append(row)

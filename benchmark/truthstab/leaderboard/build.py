@@ -47,6 +47,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from truthstab.errors import TruthstabError
+from truthstab.estimate import Estimate
 from truthstab.hub import is_hub_id
 from truthstab.leaderboard import LeaderboardError
 from truthstab.results import Result, read_result
@@ -85,12 +86,8 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Score(_Out):
-    """A value with its 95 % interval; ``value`` is None when the result reports it as undefined."""
-
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
+#: A board cell: the results' own interval type (value None when the result reports it undefined).
+Score = Estimate
 
 
 class DomainEntry(_Out):
@@ -622,9 +619,9 @@ def _domain_entry(dh, bh=None) -> DomainEntry:
 
 def _behaviour_score(est) -> Score:
     """A behavioural estimate (estimate, low, high) as a board score."""
-    if est is None or est.estimate is None:
+    if est is None or est.value is None:
         return Score(value=None, ci_low=None, ci_high=None)
-    return Score(value=est.estimate, ci_low=est.low, ci_high=est.high)
+    return Score(value=est.value, ci_low=est.ci_low, ci_high=est.ci_high)
 
 
 def _behaviour_scores(head) -> dict[str, Score]:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from truthstab.errors import ModelError
 from truthstab.hub import hub_offline, is_hub_id
 from truthstab.models import templates
 from truthstab.models.identity import content_sha256
 from truthstab.models.registry import ModelInfo, resolve_alias
+from truthstab.models.spec import ModelSpec
 
 #: The files a model folder needs (weights, config, tokenizer, template); everything else is skipped.
 HUB_PATTERNS = [
@@ -35,27 +34,6 @@ HUB_PATTERNS = [
 ]
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _DTYPES = ("auto", "float32", "bfloat16", "float16")
-
-
-class ModelSpec(BaseModel):
-    """What was loaded, exactly: recorded in the activation store key and every result file."""
-
-    id: str
-    alias: str | None
-    revision_sha: str
-    dtype: str
-    device: str
-    architecture: str
-    model_type: str
-    is_encoder: bool
-    is_instruct: bool
-    uses_chat_template: bool
-    chat_template_sha256: str
-    n_layers: int
-    hidden_size: int
-    n_parameters: int
-    quantization_note: str
-    source: Literal["hub", "local", "package"]
 
 
 @dataclass

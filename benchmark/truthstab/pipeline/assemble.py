@@ -63,7 +63,7 @@ def layer_curves(curves: dict[str, LayerSweep], n_layers: int) -> dict[str, list
     return out
 
 
-def protocol_record(state: ScoreState, probe: str, sweeps: dict[str, list[float | None]]) -> ProtocolRecord:
+def protocol_record(state: ScoreState, probe: str) -> ProtocolRecord:
     """The result's protocol section: every setting that decides the numbers."""
     from truthstab.results import ProtocolRecord
 
@@ -74,9 +74,7 @@ def protocol_record(state: ScoreState, probe: str, sweeps: dict[str, list[float 
         primary_probe=probe,
         layer_policy=state.policy.name,
         layers=dict(sorted(state.inputs.layers.items())),
-        sweep_curves=sweeps,
         seed=config.seed,
-        seeds={"protocol": config.seed, "bootstrap": config.seed, "refits": config.seed},
         n_bootstrap=config.n_bootstrap,
         n_refits=config.n_refits,
         batch_size=config.batch_size,
@@ -99,7 +97,6 @@ def assemble_result(
     probe: str,
     headline: Headline,
     draws: dict,
-    sweeps: dict[str, list[float | None]],
     timings: dict[str, float],
 ) -> tuple[Result, pd.DataFrame | None]:
     """The result record (its figures still to be drawn) and the behavioural answers' frame, or None.
@@ -107,23 +104,23 @@ def assemble_result(
     ``headline`` and ``draws`` are :func:`run_headline`'s; ``timings`` the stages' so far.
     """
     from truthstab.provenance import environment_record
-    from truthstab.results import DatasetRecord, ModelRecord, Result
+    from truthstab.results import DatasetRecord, Result
     from truthstab.run_layout import BEHAVIOUR_FILE, PREDICTIONS_FILE
 
     spec, release, report = state.loaded.spec, state.release, state.report
     result = Result(
         created_at=now_utc(),
-        model=ModelRecord(**spec.model_dump()),
+        model=spec,
         dataset=DatasetRecord(
             name=release.name, version=release.version, sha256=release.sha256, domains=sorted(state.frames)
         ),
         harness=state.harness,
-        protocol=protocol_record(state, probe, sweeps),
+        protocol=protocol_record(state, probe),
         environment=environment_record(spec.device, state.loaded.tokenizer),
         timings={**timings, **{f"protocol.{k}": v for k, v in report.timings.items()}},
         headline=headline,
         headline_bootstrap=draws,
-        metrics=report.model_dump(mode="json", exclude={"predictions"}),
+        metrics=report.metrics(),
         predictions_file=PREDICTIONS_FILE,
     )
     result.behavioural_skipped = state.behaviour_skipped

@@ -87,7 +87,7 @@ def write_result_folder(state: ScoreState, timings: dict[str, float]) -> ScoreOu
     final = run_folder_path(state)
     with run_folder(final) as folder:
         sweeps = layer_curves(state.inputs.curves, state.loaded.spec.n_layers)
-        result, answers = assemble_result(state, predictions, probe, headline, draws, sweeps, timings)
+        result, answers = assemble_result(state, predictions, probe, headline, draws, timings)
         result.figures = draw_figures(state, probe, sweeps, folder)
         write_run_files(folder, result, predictions, answers)
     return ScoreOutput(result_path=final / RESULT_FILE, run_dir=final, result=result)

@@ -12,6 +12,7 @@ from sklearn.base import clone
 from truthstab import fitaware as FA
 from truthstab import metrics as M
 from truthstab.errors import ProbeError
+from truthstab.estimate import Estimate
 from truthstab.probes import input_kind, make_probe, probe_name
 from truthstab.protocol.design import DomainDesign
 from truthstab.protocol.labels import KINDS, TASKS, row_classes, task_labels
@@ -22,7 +23,6 @@ from truthstab.reports import (
     FitAwareTask,
     FlipMetrics,
     GeometryReport,
-    Interval,
     KindDistance,
     ProbeTaskMetrics,
     QualityMetrics,
@@ -38,10 +38,10 @@ FAITHFUL_MAX_BAGS = 1800
 _FAITHFUL_ORDER = {"true": 0, "false": 0, "synthetic": 1, "fictional": 2, "noise": 3}
 
 
-def _interval(point: Any, boot: np.ndarray) -> Interval:
+def _interval(point: Any, boot: np.ndarray) -> Estimate:
     est = float(np.ravel(point)[0])
     lo, hi = M.percentile_interval(boot)
-    return Interval(estimate=est if np.isfinite(est) else None, low=lo, high=hi)
+    return Estimate(value=est if np.isfinite(est) else None, ci_low=lo, ci_high=hi)
 
 
 def _quality(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> QualityMetrics:
@@ -234,9 +234,9 @@ def _refits(design, fitted, features, true_test: np.ndarray, train: np.ndarray, 
     return report, preds
 
 
-def _as_interval(draws: np.ndarray) -> Interval:
+def _as_interval(draws: np.ndarray) -> Estimate:
     est, low, high = FA.interval(draws)
-    return Interval(estimate=est, low=low, high=high)
+    return Estimate(value=est, ci_low=low, ci_high=high)
 
 
 def _refit_report(outcome: RefitOutcome, domain: str, seed: int, n_bootstrap: int) -> RefitReport:

@@ -1,4 +1,6 @@
-"""The versioned result schema: one JSON per scored run, read by every tool downstream.
+"""The versioned result schema: one JSON per scored run, read by every tool downstream, typed from the
+headline down to every probe's metrics (pydantic, with a field description on every number; its JSON
+Schema is ``docs/result.schema.json``, printed by ``truthstab results schema``).
 
 A result carries its full provenance (model sha, dataset version and sha256, harness version and git
 hash, seeds, library versions) so that any number on the leaderboard can be traced back to statements
@@ -40,43 +42,24 @@ for the null), seeded by (seed, domain): paired across tasks, probes and models 
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from truthstab.behaviour.agreement import TrackAgreement
 from truthstab.behaviour.report import BehaviouralReport
-from truthstab.errors import ResultError
-from truthstab.fileio import atomic_write_text
+from truthstab.estimate import Estimate
+from truthstab.models.spec import ModelSpec
+from truthstab.reports import ProtocolMetrics
 
-#: Bump the major part on any incompatible change; readers refuse other majors.
-SCHEMA_VERSION = "2.1"
+#: Bump the major part on any incompatible change; a reader migrates older majors it knows
+#: (``truthstab.results.migrate``) and refuses the rest.
+SCHEMA_VERSION = "3.0"
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Estimate(_Model):
-    """A point estimate with its 95 % bootstrap confidence interval."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Estimate:
-        if not all(math.isfinite(v) for v in (self.value, self.ci_low, self.ci_high)):
-            raise ValueError("an estimate is finite; an undefined quantity is None, not NaN")
-        if not (self.ci_low - 1e-9 <= self.value <= self.ci_high + 1e-9):
-            raise ValueError(
-                f"estimate {self.value} lies outside its interval [{self.ci_low}, {self.ci_high}]"
-            )
-        return self
 
 
 class DomainHeadline(_Model):
@@ -128,53 +111,38 @@ class Headline(_Model):
     warnings: list[str] = Field(default_factory=list)
 
 
-class ModelRecord(_Model):
-    id: str
-    alias: str | None = None
-    revision_sha: str
-    dtype: str
-    device: str
-    architecture: str
-    model_type: str
-    is_encoder: bool
-    is_instruct: bool
-    uses_chat_template: bool
-    chat_template_sha256: str | None = None
-    n_layers: int
-    hidden_size: int
-    n_parameters: int
-    quantization_note: str | None = None
-    source: str
-
-
 class DatasetRecord(_Model):
+    """The release a run scored."""
+
     name: str
     version: str
-    sha256: str
-    domains: list[str]
+    sha256: str = Field(description="the release's content sha256 (its manifest's)")
+    domains: list[str] = Field(description="the domains scored")
 
 
 class HarnessRecord(_Model):
-    version: str
-    git_hash: str | None
-    git_dirty: bool | None
+    """The truthstab code that ran, as it was when the run started."""
+
+    version: str = Field(description="the package version (from its metadata)")
+    git_hash: str | None = Field(description="the source tree's commit, None outside a git checkout")
+    git_dirty: bool | None = Field(description="whether the tree had uncommitted changes")
 
 
 class ProtocolRecord(_Model):
+    """How the run was scored: every setting, once (the metrics below do not repeat them)."""
+
     mode: Literal["fixed", "faithful"]
     probes: list[str]
-    primary_probe: str
-    layer_policy: str
-    layers: dict[str, int]
-    sweep_curves: dict[str, list[float | None]] = Field(default_factory=dict)
-    seed: int
-    seeds: dict[str, int] = Field(default_factory=dict)
+    primary_probe: str = Field(description="the probe the headline is computed from")
+    layer_policy: str = Field(description="auto (sweep), paper (the paper's table) or the layers given")
+    layers: dict[str, int] = Field(description="the layer probed per domain (0-based decoder block)")
+    seed: int = Field(description="the one seed every stage derives its sub-seeds from")
     n_bootstrap: int
     n_refits: int = Field(description="bootstrap refits of the training rows per (domain, probe)")
     batch_size: str
     padding_side: str
     pooling: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, description="the run's other command-line options")
 
 
 class EnvironmentRecord(_Model):
@@ -198,7 +166,7 @@ class Result(_Model):
 
     schema_version: str = SCHEMA_VERSION
     created_at: datetime
-    model: ModelRecord
+    model: ModelSpec
     dataset: DatasetRecord
     harness: HarnessRecord
     protocol: ProtocolRecord
@@ -208,7 +176,9 @@ class Result(_Model):
     headline_bootstrap: dict[str, list[float | None]] = Field(
         default_factory=dict, description="per-resample headline values, paired across tasks and runs"
     )
-    metrics: dict[str, Any] = Field(description="the full protocol report (truthstab.reports)")
+    metrics: ProtocolMetrics | None = Field(
+        description="everything the probe stage measured (None only in hand-made results)"
+    )
     predictions_file: str = Field(description="Parquet side file, relative to the result file")
     behavioural: BehaviouralReport | None = Field(
         default=None, description="the behavioural track (--tracks behavioural); None when not run"
@@ -226,62 +196,3 @@ class Result(_Model):
         description="per (domain, task): true statements retracted by both tracks, one, none",
     )
     figures: list[str] = Field(default_factory=list, description="figure files, relative to the result")
-
-
-def result_json_schema() -> str:
-    """The JSON Schema of a result file (pydantic's, with the schema version in its title), as text."""
-    schema = Result.model_json_schema(mode="serialization")
-    schema["title"] = f"truthstab result, schema {SCHEMA_VERSION}"
-    return json.dumps(schema, indent=1, sort_keys=True) + "\n"
-
-
-def _check_version(data: dict, path: Path) -> None:
-    found = str(data.get("schema_version", "missing"))
-    if found.split(".")[0] == "1":
-        raise ResultError(
-            f"{path}: result schema {found} predates fit-aware stability (schema {SCHEMA_VERSION}): its "
-            "headline does not separate the model from refit noise; re-score the model with truthstab score"
-        )
-    if found.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise ResultError(
-            f"{path}: result schema {found} is incompatible with this truthstab (schema {SCHEMA_VERSION}); "
-            "re-score the model or use a matching truthstab version"
-        )
-
-
-def read_result(path: str | Path) -> Result:
-    """Read and validate a result file; a malformed or incompatible file raises ResultError."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ResultError(f"{path}: no such result file") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultError(
-            f"{path}: not valid JSON ({exc}); the file is corrupted, re-score the model"
-        ) from exc
-    if not isinstance(data, dict):
-        raise ResultError(f"{path}: a result file holds a JSON object, found {type(data).__name__}")
-    _check_version(data, path)
-    try:
-        return Result.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ResultError(
-            f"{path}: field {where!r}: {first['msg']} ({exc.error_count()} problem(s))"
-        ) from exc
-
-
-def dump_result(result: Result) -> str:
-    """The canonical JSON text of a result (sorted keys, so equal results give equal bytes)."""
-    data = result.model_dump(mode="json")
-    # allow_nan=False: JSON has no NaN; an undefined number must be None in the model, never NaN.
-    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def write_result(result: Result, path: str | Path) -> Path:
-    """Write a result file atomically and return its path."""
-    path = Path(path)
-    atomic_write_text(path, dump_result(result))
-    return path
