@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from release_helpers import write_tiny
 from truthstab.cli import main
-from truthstab.reports import ProtocolReport
+from truthstab.results.probe import ProtocolReport
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from leaderboard_results import make_result, save
 from truthstab.cli import main
-from truthstab.report import report_card
 from truthstab.results import read_result
+from truthstab.results.card import report_card
 
 
 def _quick(model: str, sha: str, fraction: float = 0.1):

@@ -10,8 +10,8 @@ from release_helpers import write_tiny
 from test_behaviour import PROMPT_WORDS
 from tinymodels import build_tiny_gpt2, build_tiny_llama
 from truthstab.cli import main
-from truthstab.report import report_card
 from truthstab.results import read_result
+from truthstab.results.card import report_card
 
 
 @pytest.fixture(scope="module")

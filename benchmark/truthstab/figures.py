@@ -3,7 +3,7 @@
 Figures are ``matplotlib.figure.Figure`` objects drawn without pyplot, so importing this module neither
 picks a backend nor touches pyplot's global state (a notebook that imports truthstab keeps its own).
 
-Inputs are tidy DataFrames / dicts extracted from a result (see ``truthstab.report.metric_table``), not
+Inputs are tidy DataFrames / dicts extracted from a result (see ``truthstab.results.card.metric_table``), not
 the protocol's internal objects.
 """
 

@@ -111,7 +111,7 @@ def score_command(
         raise option_error(exc) from None
     echo = None if (quiet or as_json) else (lambda line: click.echo(line, err=True))
     if config.sample_fraction or config.max_per_kind:
-        from truthstab.report import SAMPLE_WARNING
+        from truthstab.results.card import SAMPLE_WARNING
 
         # Said before any number exists, so nobody reads the numbers without it.
         click.echo(f"SMOKE TEST on a sample of the release. {SAMPLE_WARNING}", err=True)
@@ -122,7 +122,7 @@ def score_command(
     if as_json:
         click.echo(dump_result(output.result), nl=False)
         return
-    from truthstab.report import report_card
+    from truthstab.results.card import report_card
 
     click.echo(report_card(output.result))
     click.echo(f"result: {output.result_path}")
@@ -153,7 +153,7 @@ def _result_file(path: Path) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print the headline as JSON.")
 def show_command(path: Path, as_json: bool) -> None:
     """Print the report card of a result file."""
-    from truthstab.report import report_card
+    from truthstab.results.card import report_card
 
     result = read_result(_result_file(path))
     if as_json:
@@ -169,7 +169,7 @@ def show_command(path: Path, as_json: bool) -> None:
 def compare_command(a: Path, b: Path, as_json: bool) -> None:
     """Put two results side by side: differences, whether their CIs overlap, and warnings when they
     were scored on different samples, releases or protocols."""
-    from truthstab.report import compare, compare_data
+    from truthstab.results.card import compare, compare_data
 
     ra, rb = read_result(_result_file(a)), read_result(_result_file(b))
     if as_json:

@@ -495,7 +495,7 @@ def _board_id(result: Result) -> str:
 
 def _subset_note(result: Result) -> str | None:
     """The board note of a run on part of the release; a sampled run is labelled a smoke test."""
-    from truthstab.report import sample_description
+    from truthstab.results.card import sample_description
 
     scored = sorted(result.protocol.options.get("domains") or result.headline.per_domain)
     sample = sample_description(result)

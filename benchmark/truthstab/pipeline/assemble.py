@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from truthstab.reports import LayerSweep, ProtocolReport
     from truthstab.results import Headline, ProtocolRecord, Result
+    from truthstab.results.probe import LayerSweep, ProtocolReport
 
 #: The probe the headline uses: the first of these that ran (else the first probe given).
 PRIMARY_PROBE_ORDER = ("mean-diff", "logistic", "sawmil")

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from truthstab.reports import ProtocolReport
+    from truthstab.results.probe import ProtocolReport
 
 #: The probe stage's metric columns under the names truthstab.figures reads.
 FIGURE_COLUMNS = {

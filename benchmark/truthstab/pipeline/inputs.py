@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from truthstab.activations.store import ActivationStore
     from truthstab.activations.types import ActivationSet
     from truthstab.models.loading import LoadedModel
-    from truthstab.reports import LayerSweep
+    from truthstab.results.probe import LayerSweep
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from truthstab.pipeline.model import load_run_model
 from truthstab.pipeline.probing import needs_bags, run_probes
 
 if TYPE_CHECKING:
-    from truthstab.reports import ProtocolReport
+    from truthstab.results.probe import ProtocolReport
 
 
 def probe_release(config: RunConfig, progress: bool = True) -> ProtocolReport:

@@ -11,7 +11,7 @@ from truthstab.pipeline.inputs import ProbeInputs
 from truthstab.pipeline.layers import LayerPolicy
 
 if TYPE_CHECKING:
-    from truthstab.reports import ProtocolReport
+    from truthstab.results.probe import ProtocolReport
 
 
 def check_probes(probes: list[str]) -> None:

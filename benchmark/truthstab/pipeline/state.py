@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from truthstab.behaviour.report import BehaviouralReport
     from truthstab.data.registry import Release
     from truthstab.models.loading import LoadedModel
-    from truthstab.reports import ProtocolReport
     from truthstab.results import HarnessRecord
+    from truthstab.results.probe import ProtocolReport
 
 
 @dataclass(frozen=True)

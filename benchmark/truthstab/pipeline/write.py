@@ -57,8 +57,8 @@ def write_run_files(
     folder: Path, result: Result, predictions: pd.DataFrame, answers: pd.DataFrame | None
 ) -> None:
     """The side files, result.json and the report card of a finished result (its figures already drawn)."""
-    from truthstab.report import report_card
     from truthstab.results import write_result
+    from truthstab.results.card import report_card
     from truthstab.run_layout import BEHAVIOUR_FILE, PREDICTIONS_FILE, REPORT_FILE, RESULT_FILE
 
     predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)

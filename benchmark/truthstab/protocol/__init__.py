@@ -33,7 +33,7 @@ from truthstab.protocol.fitting import FAITHFUL_MAX_BAGS, FitSettings, domain_ge
 from truthstab.protocol.labels import KINDS, TASKS, row_classes, task_labels
 from truthstab.protocol.layers import select_layers, sweep_domain
 from truthstab.protocol.noise import NOISE_FRACTION, NoiseRows, make_noise
-from truthstab.reports import LayerSweep, ProtocolReport
+from truthstab.results.probe import LayerSweep, ProtocolReport
 from truthstab.seeds import sub_seed
 from truthstab.tasks import LABEL_TABLE, Task
 

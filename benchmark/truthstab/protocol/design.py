@@ -9,7 +9,7 @@ import numpy as np
 from truthstab.activations.types import ActivationSet, TokenBags
 from truthstab.errors import ProbeError
 from truthstab.protocol.noise import NOISE_FRACTION, check_finite, make_noise, standardise
-from truthstab.reports import (
+from truthstab.results.probe import (
     NoiseInfo,
 )
 from truthstab.seeds import sub_seed

@@ -17,7 +17,7 @@ from truthstab.probes import input_kind, make_probe, probe_name
 from truthstab.protocol.design import DomainDesign
 from truthstab.protocol.labels import KINDS, TASKS, row_classes, task_labels
 from truthstab.refits import RefitOutcome, run_refits
-from truthstab.reports import (
+from truthstab.results.probe import (
     ConformalMetrics,
     DomainProbeReport,
     FitAwareTask,

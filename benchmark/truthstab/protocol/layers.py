@@ -11,7 +11,7 @@ from truthstab.activations.types import ActivationSet
 from truthstab.probes import MeanDifferenceProbe
 from truthstab.protocol.design import build_design
 from truthstab.protocol.labels import task_labels
-from truthstab.reports import (
+from truthstab.results.probe import (
     LayerSweep,
 )
 

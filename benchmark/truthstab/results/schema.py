@@ -51,7 +51,7 @@ from truthstab.behaviour.agreement import TrackAgreement
 from truthstab.behaviour.report import BehaviouralReport
 from truthstab.estimate import Estimate
 from truthstab.models.spec import ModelSpec
-from truthstab.reports import ProtocolMetrics
+from truthstab.results.probe import ProtocolMetrics
 
 #: Bump the major part on any incompatible change; a reader migrates older majors it knows
 #: (``truthstab.results.migrate``) and refuses the rest.
