@@ -77,7 +77,14 @@ def test_a_schema_2_file_migrates_to_schema_3():
             "layers": {"cities": 3},
             "results": [{"x": {"estimate": 0.2, "low": 0.1, "high": 0.3}}],
         },
-        "behavioural": {"y": [{"estimate": None, "low": None, "high": None, "reason": "why"}]},
+        "behavioural": {
+            "y": [{"estimate": None, "low": None, "high": None, "reason": "why"}],
+            "seed": 0,
+            "n_bootstrap": 10,
+            "answers": [{"ids": ["a"]}],
+            "timings": {"cities/baseline": 1.5},
+        },
+        "timings": {"total": 9.0},
     }
     new = migrate(old)
     assert new["schema_version"] == "3.0" and old["schema_version"] == "2.1"  # a copy, not in place
@@ -85,5 +92,6 @@ def test_a_schema_2_file_migrates_to_schema_3():
     assert new["model"] == {"chat_template_sha256": "", "quantization_note": "", "alias": None}
     assert new["metrics"] == {"results": [{"x": {"value": 0.2, "ci_low": 0.1, "ci_high": 0.3}}]}
     assert new["behavioural"] == {"y": [{"value": None, "ci_low": None, "ci_high": None, "reason": "why"}]}
+    assert new["timings"] == {"total": 9.0, "behaviour.cities/baseline": 1.5}
     assert migrate({**old, "metrics": {}})["metrics"] is None
     assert migrate(new) is new  # schema 3 comes back as it is

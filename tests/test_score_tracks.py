@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -57,6 +59,10 @@ def test_both_tracks_land_in_one_result(kind, long_models, release_dir, tmp_path
     n_true = sum(d.n_true_test for d in beh.domains)
     assert len(answers) == n_true * len(beh.prompts)
     assert set(answers["answer"]) <= {"a", "b", "c"} and answers["p_outside"].between(0, 1).all()
+    # Stored once: the answers live in the side file, the seed in the protocol record (schema 3).
+    stored = json.loads(next((tmp_path / "out").rglob("result.json")).read_text(encoding="utf-8"))
+    assert not {"answers", "seed", "n_bootstrap", "timings"} & set(stored["behavioural"])
+    assert any(k.startswith("behaviour.") for k in stored["timings"])
     # The agreement of the tracks counts every statement both baselines keep exactly once.
     for a in result.track_agreement:
         assert a.both + a.probe_only + a.behaviour_only + a.neither == a.n_both_true

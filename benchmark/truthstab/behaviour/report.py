@@ -137,21 +137,18 @@ class BehaviouralHeadline(_Model):
     warnings: list[str] = Field(default_factory=list)
 
 
-class BehaviouralReport(_Model):
-    """Everything the behavioural stage computed for one model."""
+class BehaviouralMetrics(_Model):
+    """What the behavioural stage measured, as a result file stores it: the per-statement answers are in
+    the behaviour side file and the seed and bootstrap count in the result's protocol record, not here."""
 
-    seed: int
-    n_bootstrap: int
-    confidence: float
+    confidence: float = Field(description="level of every interval (0.95)")
     bootstrap: str = Field(description="how the resample matrix is shared (pairing)")
-    k_context: int
+    k_context: int = Field(description="context statements per perturbed prompt (the paper's K)")
     layout: str = Field(description="plain | chat | chat, system folded into the user turn")
     prompt_example: str = Field(description="the baseline prompt of the first test statement, verbatim")
-    option_ids: dict[str, list[int]]
+    option_ids: dict[str, list[int]] = Field(description="the token ids read for each option letter")
     prompts: list[str]
     domains: list[DomainBehaviour]
-    answers: list[StatementAnswers]
-    timings: dict[str, float]
     headline: BehaviouralHeadline | None = Field(
         default=None, description="stability of the answers against the control prompt (behaviour.headline)"
     )
@@ -174,6 +171,21 @@ class BehaviouralReport(_Model):
                     row["expansion_count"] = p.flips.expansion_count
                 rows.append(row)
         return pd.DataFrame(rows)
+
+
+class BehaviouralReport(BehaviouralMetrics):
+    """Everything the behavioural stage computed for one model: its metrics, its settings, the answers."""
+
+    seed: int
+    n_bootstrap: int
+    answers: list[StatementAnswers]
+    timings: dict[str, float]
+
+    def metrics(self) -> BehaviouralMetrics:
+        """The measured part, as a result file stores it."""
+        return BehaviouralMetrics.model_validate(
+            self.model_dump(include=set(BehaviouralMetrics.model_fields))
+        )
 
     def predictions_frame(self) -> pd.DataFrame:
         """One row per (domain, prompt, true test statement): option probabilities, answer, prediction.

@@ -129,7 +129,8 @@ def assemble_result(
     from truthstab.behaviour.agreement import track_agreement
 
     answers = state.behaviour.predictions_frame()
-    result.behavioural = state.behaviour
+    result.behavioural = state.behaviour.metrics()
+    result.timings |= {f"behaviour.{k}": v for k, v in state.behaviour.timings.items()}
     result.behavioural_file = BEHAVIOUR_FILE
     result.track_agreement = track_agreement(predictions, answers, probe)
     return result, answers

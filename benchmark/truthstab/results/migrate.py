@@ -1,12 +1,14 @@
 """Read older result files: a schema-2 result rewritten as schema 3 (in memory; the file is untouched).
 
-Schema 3 (this truthstab) differs from schema 2 in four ways, each undone here:
+Schema 3 (this truthstab) differs from schema 2 in five ways, each undone here:
 
 - one interval type everywhere: the probe and behavioural metrics' ``{estimate, low, high}`` become
   ``{value, ci_low, ci_high}`` (the headline's spelling), each with an optional ``reason``;
 - the probe metrics no longer repeat the protocol record (mode, seed, probes, layers, bootstrap and refit
   counts, noise rows, layer choice, timings), and the protocol record drops its derived ``sweep_curves``
   (the metrics' ``sweeps`` hold the curves) and its ``seeds`` (every one was the run's seed);
+- the behavioural metrics no longer repeat the seed, the bootstrap count or the per-statement answers
+  (the behaviour side file holds them), and their timings join the result's as ``behaviour.*``;
 - the model record is the loader's own ``ModelSpec``: no-template and no-quantisation are "" there;
 - a hand-made result without probe metrics says so with None, not an empty object.
 
@@ -30,6 +32,9 @@ DUPLICATED_METRICS = (
     "layers",
     "timings",
 )
+#: Keys of the behavioural metrics that schema 2 stored twice: the seed and bootstrap count (the protocol
+#: record's) and the per-statement answers (the behaviour side file's). Its timings join the result's.
+DUPLICATED_BEHAVIOURAL = ("seed", "n_bootstrap", "answers")
 _OLD_INTERVAL = {"estimate": "value", "low": "ci_low", "high": "ci_high"}
 
 
@@ -51,6 +56,14 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     if metrics is not None:
         metrics = {k: v for k, v in metrics.items() if k not in DUPLICATED_METRICS}
     out["metrics"] = metrics
+    behavioural = out.get("behavioural")
+    if behavioural is not None:
+        for key in DUPLICATED_BEHAVIOURAL:
+            behavioural.pop(key, None)
+        out["timings"] = {
+            **out.get("timings", {}),
+            **{f"behaviour.{k}": v for k, v in behavioural.pop("timings", {}).items()},
+        }
     for key in ("metrics", "behavioural"):
         if out.get(key) is not None:
             out[key] = _rename_intervals(out[key])

@@ -48,7 +48,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from truthstab.behaviour.agreement import TrackAgreement
-from truthstab.behaviour.report import BehaviouralReport
+from truthstab.behaviour.report import BehaviouralMetrics
 from truthstab.estimate import Estimate
 from truthstab.models.spec import ModelSpec
 from truthstab.results.probe import ProtocolMetrics
@@ -180,7 +180,7 @@ class Result(_Model):
         description="everything the probe stage measured (None only in hand-made results)"
     )
     predictions_file: str = Field(description="Parquet side file, relative to the result file")
-    behavioural: BehaviouralReport | None = Field(
+    behavioural: BehaviouralMetrics | None = Field(
         default=None, description="the behavioural track (--tracks behavioural); None when not run"
     )
     behavioural_skipped: str | None = Field(
