@@ -13,6 +13,7 @@ import pandas as pd
 
 from truthstab import fitaware as FA
 from truthstab import metrics as M
+from truthstab.data.schema import Kind
 from truthstab.results import DomainHeadline, Estimate, Headline
 from truthstab.seeds import sub_seed
 from truthstab.tasks import Task
@@ -55,7 +56,7 @@ def _estimate(draws: np.ndarray) -> Estimate | None:
 
 def _refit_tensor(frame: pd.DataFrame, tasks: tuple[int, ...]) -> tuple[np.ndarray, int]:
     """(K, R, n) booleans of the true test statements' refit predictions, statements sorted by id."""
-    refits = frame[(frame["refit"] > 0) & (frame["kind"] == "true")]
+    refits = frame[(frame["refit"] > 0) & (frame["kind"] == Kind.TRUE)]
     n_refits = int(refits["refit"].max()) if len(refits) else 0
     if n_refits < FA.MIN_REFITS:
         return np.zeros((len(tasks), 0, 0), dtype=bool), n_refits
@@ -72,7 +73,7 @@ def _refit_tensor(frame: pd.DataFrame, tasks: tuple[int, ...]) -> tuple[np.ndarr
 
 def _ap_draws(rows: pd.DataFrame, n_boot: int, seed: int) -> tuple[np.ndarray, float]:
     """AP draws (index 0: the point) of the baseline scores for the true rows among ``rows``, and chance."""
-    labels = (rows["kind"] == "true").to_numpy()
+    labels = (rows["kind"] == Kind.TRUE).to_numpy()
     scores = rows["score"].to_numpy(dtype=float)
     weights = np.vstack([np.ones((1, len(rows))), M.bootstrap_weights(len(rows), n_boot, seed)])
     chance = float(labels.mean()) if len(labels) else float("nan")
@@ -88,9 +89,9 @@ def _baseline_ap(frame: pd.DataFrame, n_boot: int, seed: int, domain: str) -> di
     """
     test = frame[(frame["refit"] == 0) & (frame["task"] == BASELINE)].sort_values("id")
     ap, chance = _ap_draws(test, n_boot, sub_seed(seed, "headline-ap", domain))
-    real = test[test["kind"].isin(["true", "false"])]
+    real = test[test["kind"].isin([Kind.TRUE, Kind.FALSE])]
     truth_ap, truth_chance = _ap_draws(real, n_boot, sub_seed(seed, "headline-truth-ap", domain))
-    is_true = (test["kind"] == "true").to_numpy()
+    is_true = (test["kind"] == Kind.TRUE).to_numpy()
     return {
         "baseline_ap": ap,
         "chance_ap": np.full(n_boot + 1, chance),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from truthstab.data.schema import Kind
+
 
 class TrackAgreement(BaseModel):
     """Retractions of one (domain, task) by the probe track and the behavioural track, jointly."""
@@ -32,7 +34,7 @@ def track_agreement(probe: pd.DataFrame, behaviour: pd.DataFrame, probe_name: st
     ``probe``: the predictions side file (refit 0 rows are the full-data fits); ``behaviour``: the
     behavioural answers (``prediction`` = answered a).
     """
-    p = probe[(probe["probe"] == probe_name) & (probe["kind"] == "true")]
+    p = probe[(probe["probe"] == probe_name) & (probe["kind"] == Kind.TRUE)]
     if "refit" in p.columns:
         p = p[p["refit"] == 0]
     p = p.pivot_table(index=["domain", "id"], columns="task", values="prediction", aggfunc="first")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from truthstab.data.schema import Kind, Split, Truth
 from truthstab.errors import ModelError
 from truthstab.models.loading import LoadedModel
 from truthstab.models.templates import split_answer_template
@@ -65,16 +66,16 @@ class PromptParts:
 
 def context_pool(frame: pd.DataFrame, prompt: str) -> pd.DataFrame:
     """The training-split rows a perturbed prompt draws its context from, in release (frame) order."""
-    train = frame[frame["split"] == "train"]
+    train = frame[frame["split"] == Split.TRAIN]
     kind = train["kind"]
     if prompt == "synthetic":
-        return train[kind == "synthetic"]
+        return train[kind == Kind.SYNTHETIC]
     if prompt == "fictional":
-        return train[kind == "fictional"]
+        return train[kind == Kind.FICTIONAL]
     if prompt == "fictional-true":
-        return train[(kind == "fictional") & (train["fiction_truth"] == "true")]
+        return train[(kind == Kind.FICTIONAL) & (train["fiction_truth"] == Truth.TRUE)]
     if prompt == "control":
-        return train[kind == "true"]
+        return train[kind == Kind.TRUE]
     raise ValueError(f"prompt {prompt!r} has no context pool; perturbed prompts are {PROMPTS[1:]}")
 
 

@@ -30,6 +30,7 @@ from truthstab.behaviour.report import (
     PromptResult,
     StatementAnswers,
 )
+from truthstab.data.schema import Kind, Split
 from truthstab.errors import DatasetError, ProbeError
 from truthstab.models.loading import LoadedModel, ModelSpec
 from truthstab.seeds import sub_seed
@@ -65,7 +66,7 @@ def length_support(loaded: LoadedModel, frames: Mapping[str, pd.DataFrame]) -> s
 
 def true_test_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The true test statements of a domain frame, in release order (the rows every metric is over)."""
-    return frame[(frame["kind"] == "true") & (frame["split"] == "test")]
+    return frame[(frame["kind"] == Kind.TRUE) & (frame["split"] == Split.TEST)]
 
 
 @dataclass

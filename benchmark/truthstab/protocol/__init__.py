@@ -26,6 +26,7 @@ from typing import Any
 from truthstab import fitaware as FA
 from truthstab import metrics as M
 from truthstab.activations.types import ActivationSet
+from truthstab.data.schema import Kind, Split
 from truthstab.errors import ProbeError
 from truthstab.probes import input_kind, make_probe, probe_name
 from truthstab.protocol.design import DomainDesign, build_design
@@ -163,11 +164,11 @@ def _choose_layers(acts, layers, curves, sweep: bool, seed: int, mode: str):
 def _domain_weights(design: DomainDesign, n_bootstrap: int, seed: int):
     """The domain's bootstrap resample counts of its test rows and of its true test rows (shared by every
     probe, and the true ones by the behavioural track: paired intervals)."""
-    test = design.split == "test"
+    test = design.split == Split.TEST
     w_test = M.bootstrap_weights(
         int(test.sum()), n_bootstrap, sub_seed(seed, "bootstrap-test", design.domain)
     )
-    n_true = int((test & (design.kinds == "true")).sum())
+    n_true = int((test & (design.kinds == Kind.TRUE)).sum())
     w_true = M.bootstrap_weights(n_true, n_bootstrap, sub_seed(seed, "bootstrap-true", design.domain))
     return w_test, w_true
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from truthstab.activations.types import ActivationSet, TokenBags
+from truthstab.data.schema import Split
 from truthstab.errors import ProbeError
-from truthstab.protocol.noise import NOISE_FRACTION, check_finite, make_noise, standardise
+from truthstab.protocol.noise import NOISE_FRACTION, NOISE_KIND, check_finite, make_noise, standardise
 from truthstab.results.probe import (
     NoiseInfo,
 )
@@ -58,7 +59,7 @@ def build_design(
             "or drop bag probes (sawmil)"
         )
     ids, kinds, ft, split = _statement_columns(acts, domain)
-    train = split == "train"
+    train = split == Split.TRAIN
     last = np.asarray(acts.last[layer], dtype=np.float32)
     check_finite(last, f"domain {domain!r} layer {layer} last-token activations")
     bags = acts.bags.get(layer) if with_bags else None
@@ -72,7 +73,7 @@ def build_design(
     )
     all_last = np.concatenate([last, noise.last])
     all_split = np.concatenate([split, noise.split])
-    all_train = all_split == "train"
+    all_train = all_split == Split.TRAIN
     std_last = standardise(all_last, all_last[all_train])
     std_bags = None
     if bags is not None:
@@ -86,15 +87,15 @@ def build_design(
         layer=layer,
         n=n_noise,
         seed=noise_seed,
-        n_train=int((noise.split == "train").sum()),
-        n_calibration=int((noise.split == "calibration").sum()),
-        n_test=int((noise.split == "test").sum()),
+        n_train=int((noise.split == Split.TRAIN).sum()),
+        n_calibration=int((noise.split == Split.CALIBRATION).sum()),
+        n_test=int((noise.split == Split.TEST).sum()),
     )
     return DomainDesign(
         domain=domain,
         layer=layer,
         ids=np.concatenate([ids, np.array([f"noise-{i:05d}" for i in range(n_noise)], dtype=object)]),
-        kinds=np.concatenate([kinds, np.full(n_noise, "noise", dtype=object)]),
+        kinds=np.concatenate([kinds, np.full(n_noise, NOISE_KIND, dtype=object)]),
         fiction_truth=np.concatenate([ft, np.full(n_noise, "", dtype=object)]),
         split=all_split,
         last=std_last,

@@ -11,11 +11,13 @@ from sklearn.base import clone
 
 from truthstab import fitaware as FA
 from truthstab import metrics as M
+from truthstab.data.schema import Kind, Split
 from truthstab.errors import ProbeError
 from truthstab.estimate import Estimate
 from truthstab.probes import input_kind, make_probe, probe_name
 from truthstab.protocol.design import DomainDesign
 from truthstab.protocol.labels import KINDS, TASKS, row_classes, task_labels
+from truthstab.protocol.noise import NOISE_KIND
 from truthstab.refits import RefitOutcome, run_refits
 from truthstab.results.probe import (
     ConformalMetrics,
@@ -35,7 +37,7 @@ from truthstab.seeds import sub_seed
 from truthstab.tasks import Task
 
 FAITHFUL_MAX_BAGS = 1800
-_FAITHFUL_ORDER = {"true": 0, "false": 0, "synthetic": 1, "fictional": 2, "noise": 3}
+_FAITHFUL_ORDER = {"true": 0, "false": 0, "synthetic": 1, "fictional": 2, NOISE_KIND: 3}
 
 
 def _interval(point: Any, boot: np.ndarray) -> Estimate:
@@ -94,7 +96,7 @@ def _hyper(est: Any) -> dict[str, float | int | str | bool]:
 def _train_rows(design: DomainDesign, kind: str, mode: str, max_bags: int) -> np.ndarray:
     """Training row indices; in faithful mode, bag probes see only the first ``max_bags`` of the
     reference's list order (real, synthetic, fictional, noise)."""
-    idx = np.flatnonzero(design.split == "train")
+    idx = np.flatnonzero(design.split == Split.TRAIN)
     if mode == "faithful" and kind == "bags":
         rank = np.array([_FAITHFUL_ORDER[k] for k in design.kinds[idx]])
         idx = idx[np.argsort(rank, kind="stable")][:max_bags]
@@ -136,11 +138,11 @@ def fit_domain_probe(
 
     train = _train_rows(design, kind, settings.mode, settings.max_bags)
     fitted = _fit_tasks(design, spec, base, features, train, settings.mode)
-    test = np.flatnonzero(design.split == "test")
+    test = np.flatnonzero(design.split == Split.TEST)
     tasks, preds = _task_metrics(design, fitted, features, train, settings.mode, weights_test, weights_true)
     refit_report, refit_preds = None, []
     if settings.n_refits:
-        true_test = test[design.kinds[test] == "true"]
+        true_test = test[design.kinds[test] == Kind.TRUE]
         refit_report, refit_preds = _refits(design, fitted, features, true_test, train, settings)
     name = probe_name(spec)
     report = DomainProbeReport(
@@ -179,8 +181,8 @@ def _fit_tasks(design: DomainDesign, spec, base, features, train: np.ndarray, mo
 
 def _task_metrics(design, fitted, features, train, mode, weights_test, weights_true):
     """(ProbeTaskMetrics per task, TaskPredictions per task) on the calibration and test splits."""
-    cal, test = np.flatnonzero(design.split == "calibration"), np.flatnonzero(design.split == "test")
-    true_in_test = design.kinds[test] == "true"
+    cal, test = np.flatnonzero(design.split == Split.CALIBRATION), np.flatnonzero(design.split == Split.TEST)
+    true_in_test = design.kinds[test] == Kind.TRUE
     x_cal, x_test = features(cal), features(test)
     scores = {
         t: np.asarray(est.decision_function(x_test), dtype=np.float64) for t, (est, _) in fitted.items()

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from truthstab.data.schema import Kind
 from truthstab.errors import ProbeError
+from truthstab.protocol.noise import NOISE_KIND
 from truthstab.tasks import LABEL_TABLE, Task
 
 TASKS: dict[int, str] = {int(t): t.name_text for t in Task}
 
-KINDS: tuple[str, ...] = ("true", "false", "synthetic", "fictional", "noise")
+KINDS: tuple[str, ...] = ("true", "false", "synthetic", "fictional", NOISE_KIND)
 
 
 def row_classes(kinds: np.ndarray, fiction_truth: np.ndarray) -> np.ndarray:
     """The row class of each row: its kind, or fictional:true / fictional:false."""
     kinds = np.asarray(kinds, dtype=object)
     ft = np.asarray(fiction_truth, dtype=object)
-    return np.where(kinds == "fictional", "fictional:" + ft.astype(str), kinds.astype(str))
+    return np.where(kinds == Kind.FICTIONAL, "fictional:" + ft.astype(str), kinds.astype(str))
 
 
 def task_labels(kinds: np.ndarray, fiction_truth: np.ndarray, task: int, mode: str = "fixed") -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 from truthstab import metrics as M
 from truthstab.activations.types import ActivationSet
+from truthstab.data.schema import Split
 from truthstab.probes import MeanDifferenceProbe
 from truthstab.protocol.design import build_design
 from truthstab.protocol.labels import task_labels
@@ -30,7 +31,7 @@ def sweep_domain(
     for layer in order:
         d = build_design(load(layer), domain, layer, seed, with_bags=False)
         y = task_labels(d.kinds, d.fiction_truth, 0, mode)
-        tr, cal = d.split == "train", d.split == "calibration"
+        tr, cal = d.split == Split.TRAIN, d.split == Split.CALIBRATION
         probe = MeanDifferenceProbe(covariance=False).fit(d.last[tr], y[tr])
         scores.append(M.average_precision(y[cal], probe.decision_function(d.last[cal])))
     finite = [s if np.isfinite(s) else -np.inf for s in scores]

@@ -11,6 +11,9 @@ from truthstab.errors import ActivationError
 
 NOISE_FRACTION = 0.1
 
+#: The kind of the generated noise-control rows (not a release kind: releases hold no noise rows).
+NOISE_KIND = "noise"
+
 
 @dataclass(frozen=True)
 class NoiseRows:

@@ -11,6 +11,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from truthstab.data.schema import Kind
 from truthstab.estimate import Estimate
 
 
@@ -269,7 +270,7 @@ class ProtocolReport(ProtocolMetrics):
                         }
                     )
                 )
-            true_ids = [i for i, k in zip(p.ids, p.kinds, strict=True) if k == "true"]
+            true_ids = [i for i, k in zip(p.ids, p.kinds, strict=True) if k == Kind.TRUE]
             for r in p.refits:
                 frames.append(
                     pd.DataFrame(
