@@ -242,3 +242,16 @@ def test_a_sampled_run_says_before_its_numbers_that_it_cannot_estimate_them(
     first = res.stderr.splitlines()[0]
     assert first.startswith("SMOKE TEST") and "cannot estimate the full-release scores" in first
     assert "without --sample-fraction" in first
+
+
+def test_a_run_on_some_domains_gets_its_own_folder(tiny_llama_dir, release_dir, tmp_path):
+    # Two domains of three: the run tag names them; it used to join them with "+", which the folder-name
+    # rule refuses, so the run failed after all its work.
+    args = ["score", str(tiny_llama_dir), "--dataset", str(release_dir), "--out", str(tmp_path / "o")]
+    args += ["--cache-dir", str(tmp_path / "c"), "--bootstrap", "20", "--refits", "2", "--batch-size", "8"]
+    args += ["--probes", "mean-diff", "--domains", "medicine,cities", "--tracks", "representational"]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    (path,) = (tmp_path / "o").rglob("result.json")
+    assert path.parent.name.endswith("_cities-medicine")
+    assert read_result(path).dataset.domains == ["cities", "medicine"]

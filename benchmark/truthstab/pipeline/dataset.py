@@ -41,7 +41,7 @@ def subset_tag(config: RunConfig, frames: dict[str, pd.DataFrame], release: Rele
     if config.max_per_kind:
         parts.append(f"max{config.max_per_kind}")
     if sorted(frames) != sorted(release.domains):
-        parts.append("+".join(sorted(frames)))
+        parts.append("-".join(sorted(frames)))  # "+" is not allowed in a folder name (run_layout)
     return "_".join(parts)
 
 
