@@ -486,3 +486,21 @@ def test_behavioural_headline_says_why_when_nothing_is_measurable():
     assert head.truth_stability.reason and "no domain is measurable" in head.truth_stability.reason
     partial = behavioural_headline(answers[:2], seed=0, n_bootstrap=50)
     assert "not run" in partial.per_domain["cities"].not_measurable[0]
+
+
+def test_each_prompts_prefix_is_computed_once(chat, monkeypatch):
+    """The packing check and the run share one prefix cache per (domain, prompt) (a spy on the real class)."""
+    from truthstab.behaviour import forward as F
+
+    made = []
+    real = F.SharedPrefix
+
+    def counting(model, ids, *args, **kwargs):
+        made.append(len(ids))
+        return real(model, ids, *args, **kwargs)
+
+    monkeypatch.setattr(F, "SharedPrefix", counting)
+    report = run_behavioural(chat, FRAMES, seed=3, n_bootstrap=20)
+    plans = {p.context.forward for d in report.domains for p in d.prompts}
+    assert plans == {"packed"}
+    assert len(made) == sum(len(d.prompts) for d in report.domains)  # one per (domain, prompt)

@@ -61,12 +61,15 @@ def answer_probabilities(
     padding_side: str = "left",
     on_progress: Callable[[int], None] | None = None,
     plan: str | None = None,
+    cached: SharedPrefix | None = None,
 ) -> np.ndarray:
     """(N, 4) P(a), P(b), P(c), mass outside, for prompts ``shared_prefix + ids[i]``, in input order.
 
     ``plan``: "packed" or "padded" (None: :func:`forward_plan`). ``batch_size``: statements per forward pass;
     "auto" packs up to PACK_TOKENS tokens per row, or pads :func:`auto_batch_size` rows. ``padding_side``
-    applies to padded batches. Raises ActivationError on non-finite logits or bad arguments.
+    applies to padded batches. ``cached``: the shared prefix's cache when the caller already has it (from
+    :func:`shared_prefix_cache`), so that it is not computed twice. Raises ActivationError on non-finite
+    logits or bad arguments.
     """
     if padding_side not in ("left", "right"):
         raise ActivationError(f"padding_side must be left or right, not {padding_side!r}")
@@ -74,13 +77,20 @@ def answer_probabilities(
         raise ActivationError(f"batch size must be a positive integer or 'auto', not {batch_size!r}")
     if plan not in (None, *PLANS):
         raise ActivationError(f"plan must be one of {PLANS}, not {plan!r}")
-    cached = None
-    if plan in (None, "packed") and encoded.shared_prefix and packable(loaded.model):
-        cached = SharedPrefix(loaded.model, encoded.shared_prefix)
+    if cached is None and plan in (None, "packed"):
+        cached = shared_prefix_cache(loaded, encoded)
     plan = plan or forward_plan(loaded, encoded, cached)
     if plan == "packed":
         return _packed_probabilities(loaded, encoded, option_ids, batch_size, on_progress, cached)
     return _padded_probabilities(loaded, encoded, option_ids, batch_size, padding_side, on_progress)
+
+
+def shared_prefix_cache(loaded: LoadedModel, encoded: Encoded) -> SharedPrefix | None:
+    """The key/value cache of the prompts' shared prefix, or None when there is none or the model cannot
+    pack (the padded path builds its own)."""
+    if encoded.shared_prefix and packable(loaded.model):
+        return SharedPrefix(loaded.model, encoded.shared_prefix)
+    return None
 
 
 def forward_plan(loaded: LoadedModel, encoded: Encoded, cached: SharedPrefix | None = None) -> str:

@@ -19,7 +19,13 @@ import pandas as pd
 from truthstab import metrics as M
 from truthstab.behaviour.answers import answers_from, option_token_ids
 from truthstab.behaviour.fitting import fit_prompts
-from truthstab.behaviour.forward import answer_probabilities, check_key, forward_plan, reuses_prefix
+from truthstab.behaviour.forward import (
+    answer_probabilities,
+    check_key,
+    forward_plan,
+    reuses_prefix,
+    shared_prefix_cache,
+)
 from truthstab.behaviour.headline import behavioural_headline
 from truthstab.behaviour.metrics import PAIRING, answer_shares, bootstrap_matrix, flip_metrics
 from truthstab.behaviour.prompts import K_CONTEXT, PROBE_TASK, PROMPTS, context_pool, draw_context
@@ -177,8 +183,10 @@ def _ask(run: _Run, frame: pd.DataFrame, test: pd.DataFrame, domain: str, prompt
     fitted = fit_prompts(run.loaded, statements, drawn["statement"].astype(str).tolist(), run.prefix_cache)
     enc = fitted.encoded
     key = check_key(run.loaded, enc)
-    if key not in run.plans:
-        run.plans[key] = forward_plan(run.loaded, enc)
+    cached = None
+    if key not in run.plans:  # the check needs the prefix's cache: compute it once, for both
+        cached = shared_prefix_cache(run.loaded, enc)
+        run.plans[key] = forward_plan(run.loaded, enc, cached)
     probs = answer_probabilities(
         run.loaded,
         enc,
@@ -187,6 +195,7 @@ def _ask(run: _Run, frame: pd.DataFrame, test: pd.DataFrame, domain: str, prompt
         padding_side=run.padding_side,
         on_progress=run.bar.update if run.bar is not None else None,
         plan=run.plans[key],
+        cached=cached if run.plans[key] == "packed" else None,
     )
     context = PromptContext(
         pool_size=0 if prompt == "baseline" else len(context_pool(frame, prompt)),
