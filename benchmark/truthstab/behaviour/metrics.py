@@ -13,7 +13,8 @@ import numpy as np
 
 from truthstab import metrics as M
 from truthstab.behaviour.answers import LETTERS
-from truthstab.behaviour.report import AnswerShares, BehaviouralFlips, Estimate
+from truthstab.behaviour.report import AnswerShares, Estimate
+from truthstab.flips import FlipMetrics
 from truthstab.seeds import sub_seed
 
 #: How the bootstrap is shared, recorded in the report.
@@ -36,7 +37,7 @@ def _estimate(point, boot: np.ndarray, reason: str) -> Estimate:
     return Estimate(value=value, ci_low=low, ci_high=high)
 
 
-def flip_metrics(base: np.ndarray, perturbed: np.ndarray, weights: np.ndarray) -> BehaviouralFlips:
+def flip_metrics(base: np.ndarray, perturbed: np.ndarray, weights: np.ndarray) -> FlipMetrics:
     """Retractions/expansions of ``perturbed`` answers (letters) against ``base`` answers, with intervals."""
     p0, pk = np.asarray(base) == "a", np.asarray(perturbed) == "a"
     point, boot = M.flip_counts(p0, pk), M.flip_counts(p0, pk, weights)
@@ -47,7 +48,7 @@ def flip_metrics(base: np.ndarray, perturbed: np.ndarray, weights: np.ndarray) -
         "expansion_rate_base": "the baseline prompt answered a (true) for every statement",
     }
     counts = ("n_true", "n_base_true", "n_base_false", "retraction_count", "expansion_count")
-    return BehaviouralFlips(
+    return FlipMetrics(
         **{k: int(point[k]) for k in counts},
         **{k: _estimate(point[k], boot[k], why) for k, why in reasons.items()},
     )

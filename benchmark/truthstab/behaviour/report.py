@@ -11,24 +11,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from truthstab.estimate import Estimate
+from truthstab.flips import FlipMetrics
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class BehaviouralFlips(_Model):
-    """Answers of a perturbed prompt vs the baseline prompt on the true test statements (True = answer a)."""
-
-    n_true: int = Field(description="true test statements (denominator 'all')")
-    n_base_true: int = Field(description="true test statements the baseline prompt answered a (true)")
-    n_base_false: int = Field(description="true test statements the baseline prompt answered b or c")
-    retraction_count: int
-    expansion_count: int
-    retraction_rate_all: Estimate = Field(description="retractions / all true test statements")
-    retraction_rate_base: Estimate = Field(description="retractions / baseline-True")
-    expansion_rate_all: Estimate
-    expansion_rate_base: Estimate = Field(description="expansions / baseline-Not-True")
 
 
 class AnswerShares(_Model):
@@ -71,7 +58,7 @@ class PromptResult(_Model):
     task: int | None = Field(description="the probe-track task it pairs with (None: the control)")
     context: PromptContext
     shares: AnswerShares
-    flips: BehaviouralFlips | None = Field(description="vs the baseline prompt (None for the baseline)")
+    flips: FlipMetrics | None = Field(description="vs the baseline prompt (None for the baseline)")
 
 
 class DomainBehaviour(_Model):

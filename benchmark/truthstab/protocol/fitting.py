@@ -14,6 +14,7 @@ from truthstab import metrics as M
 from truthstab.data.schema import Kind, Split
 from truthstab.errors import ProbeError
 from truthstab.estimate import Estimate
+from truthstab.flips import FlipMetrics
 from truthstab.probes import input_kind, make_probe, probe_name
 from truthstab.protocol.design import DomainDesign
 from truthstab.protocol.labels import KINDS, TASKS, row_classes, task_labels
@@ -23,7 +24,6 @@ from truthstab.results.probe import (
     ConformalMetrics,
     DomainProbeReport,
     FitAwareTask,
-    FlipMetrics,
     GeometryReport,
     KindDistance,
     ProbeTaskMetrics,

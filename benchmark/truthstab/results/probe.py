@@ -13,24 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from truthstab.data.schema import Kind
 from truthstab.estimate import Estimate
+from truthstab.flips import FlipMetrics
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FlipMetrics(_Model):
-    """Retractions and expansions of a perturbed probe vs the baseline on the true test statements (§8)."""
-
-    n_true: int = Field(description="true test statements (denominator 'all')")
-    n_base_true: int = Field(description="true test statements the baseline called True")
-    n_base_false: int = Field(description="true test statements the baseline called Not-True")
-    retraction_count: int
-    expansion_count: int
-    retraction_rate_all: Estimate = Field(description="retractions / all true test statements (v1 paper)")
-    retraction_rate_base: Estimate = Field(description="retractions / baseline-True (later tables)")
-    expansion_rate_all: Estimate
-    expansion_rate_base: Estimate = Field(description="expansions / baseline-Not-True")
 
 
 class QualityMetrics(_Model):
