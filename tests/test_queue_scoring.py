@@ -16,6 +16,7 @@ from truthstab.cli import main
 from truthstab.errors import SubmissionError
 from truthstab.results import read_result
 from truthstab.submissions.executors import run_queue
+from truthstab.submissions.queue import Queue
 from truthstab.submissions.requests import Status
 from truthstab.submissions.scorer import default_score_request
 from truthstab.submissions.submit import submit
@@ -118,3 +119,24 @@ def test_a_model_changed_after_the_queues_check_is_caught_by_the_sha_it_loaded_a
     with pytest.raises(SubmissionError, match="changed while it was being scored") as info:
         scorer(request, subs)
     assert "submit it again" in str(info.value)
+
+
+def test_cli_queue_run_scores_on_the_release_the_evaluator_names(tmp_path, subs, monkeypatch, tiny_llama_dir):
+    monkeypatch.setenv("TRUTHSTAB_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "tiny-llama"
+    shutil.copytree(tiny_llama_dir, model)
+    (model / "README.md").write_text("---\nlicense: mit\n---\n")
+    request, _ = submit(str(model), dtype="float32", submissions=subs)
+    unknown = CliRunner().invoke(main, ["queue", "run", "--submissions", str(subs), "--dataset", "nosuch"])
+    assert unknown.exit_code != 0 and "unknown release 'nosuch'" in unknown.output
+    assert len(unknown.output.strip().splitlines()) == 1 and "Traceback" not in unknown.output
+    assert Queue(subs).find(request.id)[1].status == Status.PENDING  # nothing was claimed
+    release = write_tiny(tmp_path / "releases", name="evalset", version="0.0.3", per=2)
+    run = CliRunner().invoke(
+        main, ["queue", "run", "--submissions", str(subs), "--dataset", str(release), "--json", "--quiet"]
+    )
+    assert run.exit_code == 0, run.output
+    (final,) = json.loads(run.stdout)["processed"]
+    assert final["status"] == "FINISHED", final
+    result = read_result(subs / final["result_path"])
+    assert (result.dataset.name, result.dataset.version) == ("evalset", "0.0.3")

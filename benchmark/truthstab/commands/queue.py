@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,12 @@ def list_command(submissions: Path, as_json: bool) -> None:
     help="Seconds to wait for the Ray cluster at --address to answer.",
 )
 @click.option("--allow-custom-code", is_flag=True, help="Also run requests whose model ships its own code.")
+@click.option(
+    "--dataset",
+    default="truthstab",
+    show_default=True,
+    help="Release NAME[@VERSION] every request is scored on: the evaluator's choice, as on the board.",
+)
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def run_command(
@@ -80,17 +87,25 @@ def run_command(
     heartbeat_timeout: float,
     connect_timeout: float,
     allow_custom_code: bool,
+    dataset: str,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Claim and score PENDING requests until the queue is empty, one progress line per event on stderr."""
+    from functools import partial
+
+    from truthstab.data.registry import get_release
     from truthstab.submissions.executors import make_executor, run_queue
+    from truthstab.submissions.scorer import default_score_request
+
+    release = get_release(dataset)  # an unknown release fails here, before any request is claimed
 
     # Taken now: while a request is scored, sys.stderr is redirected into that request's log.
     terminal = sys.stderr
     report = run_queue(
         submissions,
         executor=make_executor(executor, address, gpus_per_task, connect_timeout),
+        score_request=partial(default_score_request, dataset=_pinned(dataset, release)),
         max_requests=max_requests,
         heartbeat_timeout=heartbeat_timeout,
         allow_custom_code=allow_custom_code,
@@ -154,3 +169,9 @@ def status_command(request_id: str, submissions: Path, as_json: bool) -> None:
     data.pop("claim")
     data["stale"] = queue.is_stale(request)
     click.echo(tabulate([[k, "" if v is None else v] for k, v in data.items()], tablefmt="plain"))
+
+
+def _pinned(ref: str, release) -> str:
+    """The release a queue run scores on: its folder when given as a path, else NAME@VERSION (resolved
+    once, so a release published while the queue runs cannot split its results)."""
+    return ref if "/" in ref or os.sep in ref else f"{release.name}@{release.version}"
