@@ -357,11 +357,23 @@ def test_flip_metrics_on_hand_built_answers():
     assert f.expansion_rate_base.value == pytest.approx(1.0)
     assert f.retraction_rate_base.ci_low < 0.5 < f.retraction_rate_base.ci_high
     none_true = flip_metrics(np.array(list("bbc")), np.array(list("abc")), bootstrap_matrix(3, "c", 0, 50))
-    assert (
-        none_true.retraction_rate_base.value is None
-        and "no statement" in none_true.retraction_rate_base.reason
-    )
+    undefined = none_true.retraction_rate_base
+    assert undefined.value is None and undefined.ci_low is None and undefined.ci_high is None
+    assert "called no true test statement True" in undefined.reason
     assert none_true.expansion_rate_base.value == pytest.approx(1 / 3)
+
+
+def test_both_tracks_count_flips_with_one_type_and_one_rule():
+    """A probe's predictions and the behavioural answers that say the same give the same FlipMetrics."""
+    from truthstab.flips import FlipMetrics
+
+    base, pert = np.array(list("aaabca")), np.array(list("abcaaa"))
+    w = bootstrap_matrix(6, "cities", seed=0, n_bootstrap=200)
+    assert flip_metrics(base, pert, w) == FlipMetrics.from_predictions(base == "a", pert == "a", w)
+    all_true = FlipMetrics.from_predictions(np.ones(4, bool), np.ones(4, bool), np.ones((5, 4)))
+    assert all_true.expansion_rate_base == all_true.expansion_rate_base.undefined(
+        "the baseline called every true test statement True"
+    )
 
 
 def test_answer_shares_and_the_shared_resample_matrix():

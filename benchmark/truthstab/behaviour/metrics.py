@@ -39,19 +39,7 @@ def _estimate(point, boot: np.ndarray, reason: str) -> Estimate:
 
 def flip_metrics(base: np.ndarray, perturbed: np.ndarray, weights: np.ndarray) -> FlipMetrics:
     """Retractions/expansions of ``perturbed`` answers (letters) against ``base`` answers, with intervals."""
-    p0, pk = np.asarray(base) == "a", np.asarray(perturbed) == "a"
-    point, boot = M.flip_counts(p0, pk), M.flip_counts(p0, pk, weights)
-    reasons = {
-        "retraction_rate_all": "no true test statements",
-        "expansion_rate_all": "no true test statements",
-        "retraction_rate_base": "the baseline prompt answered a (true) for no statement",
-        "expansion_rate_base": "the baseline prompt answered a (true) for every statement",
-    }
-    counts = ("n_true", "n_base_true", "n_base_false", "retraction_count", "expansion_count")
-    return FlipMetrics(
-        **{k: int(point[k]) for k in counts},
-        **{k: _estimate(point[k], boot[k], why) for k, why in reasons.items()},
-    )
+    return FlipMetrics.from_predictions(np.asarray(base) == "a", np.asarray(perturbed) == "a", weights)
 
 
 def answer_shares(answers: np.ndarray, outside: np.ndarray, weights: np.ndarray) -> AnswerShares:

@@ -54,16 +54,6 @@ def _quality(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> QualityM
     )
 
 
-def _flips(p0: np.ndarray, pk: np.ndarray, weights: np.ndarray) -> FlipMetrics:
-    point = M.flip_counts(p0, pk)
-    boot = M.flip_counts(p0, pk, weights)
-    rates = ("retraction_rate_all", "retraction_rate_base", "expansion_rate_all", "expansion_rate_base")
-    counts = ("n_true", "n_base_true", "n_base_false", "retraction_count", "expansion_count")
-    return FlipMetrics(
-        **{k: int(point[k]) for k in counts}, **{k: _interval(point[k], boot[k]) for k in rates}
-    )
-
-
 def _conformal(
     cal_scores: np.ndarray, cal_y: np.ndarray, scores: np.ndarray, y: np.ndarray
 ) -> ConformalMetrics:
@@ -203,7 +193,9 @@ def _task_metrics(design, fitted, features, train, mode, weights_test, weights_t
                 hyperparameters=_hyper(est),
                 quality=_quality(y_all[test], s_test, weights_test),
                 conformal=_conformal(s_cal, y_all[cal], s_test, y_all[test]),
-                flips=None if task == Task.BASELINE else _flips(p0, s_test[true_in_test] > 0, weights_true),
+                flips=None
+                if task == Task.BASELINE
+                else FlipMetrics.from_predictions(p0, s_test[true_in_test] > 0, weights_true),
                 rotation_cosine=None if w is None or w0 is None else M.rotation_cosine(w0, w),
                 bias_shift=None if b is None or b0 is None else M.bias_shift(b0, b),
                 fit_seconds=round(seconds, 3),
