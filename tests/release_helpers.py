@@ -180,3 +180,20 @@ def write_clean(out_dir: Path, rows: list[Statement] | None = None, version: str
     """Write the clean release (or ``rows``, e.g. clean rows with a defect added) and return its folder."""
     rows = clean_rows() if rows is None else rows
     return write_release(rows, "cleanset", version, out_dir, {"seed": 0}, TEST_CARD)
+
+
+def skip_unless_rebuildable(manifest: dict) -> None:
+    """Skip a byte-for-byte rebuild test where it cannot hold: other source package versions than the
+    release was built with, or no WordNet 3.0 on this machine."""
+    from importlib.metadata import version
+
+    import pytest
+
+    from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
+
+    wanted = manifest["creation"]["packages"]
+    mismatches = [f"{p} {version(p)} (built with {v})" for p, v in sorted(wanted.items()) if version(p) != v]
+    if mismatches:
+        pytest.skip("cannot be byte-identical with other source package versions: " + "; ".join(mismatches))
+    if not (DEBIAN_WORDNET_DIR / "data.noun").is_file():
+        pytest.skip("WordNet 3.0 is not installed: sudo apt-get install wordnet-base wordnet-sense-index")

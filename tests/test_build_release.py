@@ -8,15 +8,14 @@ machine with other versions skips, saying which differ.
 from __future__ import annotations
 
 import json
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from release_helpers import skip_unless_rebuildable
 from truthstab.cli import main
 from truthstab.data.build.medicine import SOURCES_DIR
-from truthstab.data.build.wordnet import DEBIAN_WORDNET_DIR
 from truthstab.fileio import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,13 +24,6 @@ RELEASE = REPO / "datasets" / "truthstab-1.0.0"
 
 def _manifest() -> dict:
     return json.loads((RELEASE / "MANIFEST.json").read_text(encoding="utf-8"))
-
-
-def _version_mismatches(manifest: dict) -> list[str]:
-    wanted = manifest["creation"]["packages"]
-    return [
-        f"{p} {version(p)} (release built with {v})" for p, v in sorted(wanted.items()) if version(p) != v
-    ]
 
 
 def test_committed_sources_are_the_ones_the_release_was_built_from() -> None:
@@ -49,11 +41,7 @@ def test_committed_sources_are_the_ones_the_release_was_built_from() -> None:
 @pytest.mark.slow
 def test_build_reproduces_the_committed_release(tmp_path: Path) -> None:
     manifest = _manifest()
-    mismatches = _version_mismatches(manifest)
-    if mismatches:
-        pytest.skip("cannot be byte-identical with other source package versions: " + "; ".join(mismatches))
-    if not (DEBIAN_WORDNET_DIR / "data.noun").is_file():
-        pytest.skip("WordNet 3.0 is not installed: sudo apt-get install wordnet-base wordnet-sense-index")
+    skip_unless_rebuildable(manifest)
     result = CliRunner().invoke(
         main,
         [
